@@ -1,0 +1,420 @@
+"""The backward engine: `Tensor.backward`, `autograd.backward` and `autograd.grad`.
+
+One pass: count each node's consumers (iterative DFS), then run nodes when all their consumers
+have delivered, newest first (a heap on creation order, as torch orders ready nodes), summing
+gradients per node output. Nothing user-visible changes until the whole pass has succeeded:
+`.grad` accumulation, retained grads and the freeing of saved values are applied at the end, so
+a failed backward leaves every `.grad` and the graph exactly as they were.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import jax.numpy as jnp
+
+from . import _grad_mode
+from ._node import _FREED_MSG, _SAVED_FREED, AccumulateGrad
+from ._node import edge as _edge
+from ._tensor import Tensor
+
+
+def _raw_ns():
+    from ._ops._base import RAW
+
+    return RAW
+
+
+def _graph_ns():
+    from ._ops._graph_ns import GRAPH
+
+    return GRAPH
+
+
+_ones_cache: dict = {}
+
+
+def _ones(shape, jdt):
+    key = (shape, jdt)
+    arr = _ones_cache.get(key)
+    if arr is None:
+        arr = jnp.ones(shape, jdt)
+        if len(_ones_cache) < 256:
+            _ones_cache[key] = arr
+    return arr
+
+
+def _legacy(t) -> str:
+    return f"torch.{t.dtype._legacy}"
+
+
+def _version_error(t, expected, node):
+    fn = t.grad_fn
+    shape = list(t._data.shape)
+    where = ""
+    if fn is not None:
+        name = type(fn).__name__
+        for suffix in ("Backward0", "Backward1", "Backward2", "Backward"):
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        where = f", which is output {t._output_nr} of {name},"
+    elif node is not None and t in node._saved and t.grad_fn is None:
+        where = ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{_legacy(t)} {shape}]{where} is at version {t._vc[0]}; expected version "
+        f"{expected} instead. Hint: enable anomaly detection to find the operation that failed "
+        "to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _prepare_roots(tensors, grad_tensors, graph):
+    """Validates outputs and their gradients; returns [(edge, grad)] with grads as arrays or
+    tensors (graph mode)."""
+    roots = []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"backward(): argument 'tensors' must be a Tensor or sequence of Tensors, not "
+                f"{type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g = None if grad_tensors is None else grad_tensors[i]
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t.dtype.category != 2:
+                raise RuntimeError(
+                    "grad can be implicitly created only for real scalar outputs but got "
+                    f"{t.dtype}")
+            garr = _ones(t._data.shape, t._data.dtype)
+            g = Tensor._make(garr) if graph else garr
+        else:
+            if not isinstance(g, Tensor):
+                from ._ops._base import as_tensor_arg
+
+                g = as_tensor_arg(g)
+            if tuple(g._data.shape) != tuple(t._data.shape):
+                if g._data.size == t._data.size == 1 and g._data.ndim == 0 or False:
+                    pass
+                else:
+                    raise RuntimeError(
+                        f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                        f"output[{i}] has a shape of {t.shape}.")
+            if g.dtype.category != t.dtype.category:
+                raise RuntimeError(
+                    "For complex Tensors, both grad_output and output are required to have the "
+                    "same dtype. Mismatch in dtype: grad_output[0] has a dtype of "
+                    f"{g.dtype} and output[0] has a dtype of {t.dtype}.")
+            g = g if graph else g._data
+        roots.append((_edge(t), g))
+    return roots
+
+
+def _count_deps(root_nodes):
+    deps: dict = {}
+    parents: dict = {}
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    while stack:
+        n = stack.pop()
+        for m, _ in n.next_functions:
+            if m is None:
+                continue
+            deps[m] = deps.get(m, 0) + 1
+            parents.setdefault(m, []).append(n)
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return deps, parents
+
+
+def _needed(targets, parents):
+    """Nodes from which some target node is reachable (those worth running for a capture)."""
+    reach = set()
+    stack = [n for n in targets]
+    while stack:
+        n = stack.pop()
+        if n in reach:
+            continue
+        reach.add(n)
+        stack.extend(parents.get(n, ()))
+    return reach
+
+
+def _add(a, b):
+    return a + b
+
+
+def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, only=None):
+    """Runs one backward pass.
+
+    Args:
+      roots: [(edge, grad)] from `_prepare_roots`.
+      capture: dict edge -> None to fill with the gradient flowing into that edge (autograd.grad).
+      accumulate: whether leaves' `.grad` receive their gradients.
+      only: for `backward(inputs=...)`, the set of edges whose tensors accumulate.
+    """
+    F = _graph_ns() if create_graph else _raw_ns()
+    root_nodes = []
+    for (n, _), _g in roots:
+        if n is not None and n not in root_nodes:
+            root_nodes.append(n)
+    deps, parents = _count_deps(root_nodes)
+    targets = None
+    if capture is not None or only is not None:
+        tnodes = [e[0] for e in (capture or only) if e[0] is not None]
+        reach = _needed(tnodes, parents)
+        exec_needed = {n for n in reach if any(m in reach for m, _ in n.next_functions)}
+        targets = set(capture or only)
+    buffers: dict = {}
+    ready: list = []
+
+    def deliver(node, nr, g):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._nout
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        deps[node] -= 1
+        if deps[node] == 0:
+            heapq.heappush(ready, (-node._seq, node))
+
+    for (n, nr), g in roots:
+        if n is None:
+            continue
+        deps[n] = deps.get(n, 0) + 1
+    for (n, nr), g in roots:
+        if n is not None:
+            deliver(n, nr, g)
+
+    pending_acc = []
+    pending_retain = []
+    ran = []
+    prev_mode = _grad_mode._state.enabled
+    _grad_mode._state.enabled = bool(create_graph)
+    try:
+        while ready:
+            _, node = heapq.heappop(ready)
+            buf = buffers.pop(node)
+            tensors = node.__dict__.get("_tensors")
+            if tensors:
+                for nr, t in list(tensors.items()):
+                    if t.grad_fn is not node or t._output_nr != nr or buf[nr] is None:
+                        continue
+                    if t._hooks:
+                        buf[nr] = _run_tensor_hooks(t, buf[nr], create_graph)
+                    if t._retains_grad and accumulate and (only is None or (node, nr) in only):
+                        pending_retain.append((t, buf[nr]))
+            if node._pre_hooks:
+                buf = _run_pre_hooks(node, buf, create_graph)
+            if targets is not None:
+                for nr in range(node._nout):
+                    if (node, nr) in targets and buf[nr] is not None:
+                        if capture is not None:
+                            capture[(node, nr)] = buf[nr]
+                        elif type(node) is not AccumulateGrad:
+                            t = _tensor_of(node, nr)
+                            if t is not None:
+                                pending_retain.append((t, buf[nr]))
+            if type(node) is AccumulateGrad:
+                leaf = node.variable
+                g = buf[0]
+                if leaf._hooks:
+                    g = _run_tensor_hooks(leaf, g, create_graph)
+                if accumulate and (only is None or (node, 0) in only):
+                    pending_acc.append((leaf, g))
+                continue
+            if targets is not None and node not in exec_needed:
+                continue
+            if node._saved is _SAVED_FREED:
+                raise RuntimeError(_FREED_MSG)
+            for t, v in node._saved_versions:
+                if t._vc[0] != v:
+                    raise _version_error(t, v, node)
+            grads_in = apply_node(node, buf, create_graph, F)
+            ran.append(node)
+            for (m, nr), g in zip(node.next_functions, grads_in, strict=False):
+                if m is None or g is None:
+                    continue
+                if targets is not None and m not in reach:
+                    continue
+                deliver(m, nr, g)
+    finally:
+        _grad_mode._state.enabled = prev_mode
+
+    # Success: now make the results visible.
+    for leaf, g in pending_acc:
+        _accumulate(leaf, g, create_graph)
+    for t, g in pending_retain:
+        gt = g if isinstance(g, Tensor) else Tensor._make(g)
+        t._grad = gt if t._grad is None else Tensor._make(t._grad._data + gt._data)
+    if not retain_graph:
+        for node in ran:
+            if node._saved:
+                node._saved = _SAVED_FREED
+                node._saved_versions = ()
+
+
+def _tensor_of(node, nr):
+    ts = node.__dict__.get("_tensors")
+    return None if not ts else ts.get(nr)
+
+
+def apply_node(node, buf, create_graph, F=None):
+    """Calls a node's backward rule on output gradients `buf` (list, one per output)."""
+    if F is None:
+        F = _graph_ns() if create_graph else _raw_ns()
+    saved = node._saved
+    if saved is _SAVED_FREED:
+        raise RuntimeError(_FREED_MSG)
+    if create_graph:
+        buf = [g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in buf]
+        args = saved
+    else:
+        buf = [g._data if isinstance(g, Tensor) else g for g in buf]
+        args = tuple(s._data if isinstance(s, Tensor) else s for s in saved) if saved else ()
+    g = buf[0] if node._nout == 1 else buf
+    if g is None and node._nout == 1:
+        return ()
+    out = node._rule(F, node, g, *args)
+    if not isinstance(out, tuple):
+        out = (out,)
+    if node._hooks:
+        wrap = (lambda x: x) if create_graph else (
+            lambda x: None if x is None else Tensor._make(x))
+        gi = tuple(wrap(x) for x in out)
+        go = tuple(wrap(x) for x in buf)
+        for hook in list(node._hooks.values()):
+            r = hook(gi, go)
+            if r is not None:
+                gi = tuple(r)
+        out = tuple(x if x is None or create_graph else x._data for x in gi)
+    return out
+
+
+def _run_tensor_hooks(t, g, create_graph):
+    gt = g if isinstance(g, Tensor) else Tensor._make(g)
+    for hook in list(t._hooks.values()):
+        r = hook(gt)
+        if r is not None:
+            gt = r
+    return gt if create_graph else gt._data
+
+
+def _run_pre_hooks(node, buf, create_graph):
+    wrap = (lambda x: x) if create_graph else (lambda x: None if x is None else Tensor._make(x))
+    go = tuple(wrap(x) for x in buf)
+    for hook in list(node._pre_hooks.values()):
+        r = hook(go)
+        if r is not None:
+            go = tuple(r)
+    return [x if x is None or create_graph else x._data for x in go]
+
+
+def _accumulate(leaf, g, create_graph):
+    if isinstance(g, Tensor):
+        garr = g._data
+    else:
+        garr = g
+    if garr.dtype != leaf._data.dtype:
+        garr = garr.astype(leaf._data.dtype)
+        g = Tensor._make(garr) if isinstance(g, Tensor) else garr
+    if garr.shape != leaf._data.shape:
+        garr = jnp.broadcast_to(garr, leaf._data.shape)
+        g = Tensor._make(garr) if isinstance(g, Tensor) else garr
+    old = leaf._grad
+    if old is None:
+        leaf._grad = g if (create_graph and isinstance(g, Tensor)) else Tensor._make(garr)
+    elif create_graph or old._rg:
+        leaf._grad = old + (g if isinstance(g, Tensor) else Tensor._make(garr))
+    else:
+        # torch accumulates in place into the existing .grad tensor (same object).
+        old._data = old._data + garr
+        old._vc[0] += 1
+    if leaf._post_acc_hooks:
+        for hook in list(leaf._post_acc_hooks.values()):
+            hook(leaf)
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Mirrors `torch.autograd.backward`."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors)
+    if grad_tensors is not None and len(grad_tensors) != len(tensors):
+        raise RuntimeError(
+            f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+    if retain_graph is None:
+        retain_graph = create_graph
+    only = None
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        only = set()
+        for t in inputs:
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            only.add(_edge(t))
+    roots = _prepare_roots(tensors, grad_tensors, create_graph)
+    run(roots, retain_graph=retain_graph, create_graph=create_graph, only=only)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Mirrors `torch.autograd.grad`: returns gradients instead of accumulating them."""
+    del only_inputs
+    if is_grads_batched:
+        raise NotImplementedError("compat: autograd.grad(is_grads_batched=True) is not supported")
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if not allow_unused and materialize_grads:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but "
+            "got: allow_unused=False.")
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(grad_outputs)} grad_outputs "
+            f"and {len(outputs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = []
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): inputs must be Tensors, got {type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        edges.append(_edge(t))
+    roots = _prepare_roots(outputs, grad_outputs, create_graph)
+    capture = {e: None for e in edges}
+    run(roots, retain_graph=retain_graph, create_graph=create_graph, capture=capture,
+        accumulate=False)
+    result = []
+    for i, (e, t) in enumerate(zip(edges, inputs, strict=True)):
+        g = capture.get(e)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(Tensor._make(jnp.zeros_like(t._data)) if materialize_grads else None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._make(g)
+        if g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)
+        result.append(g)
+    del single
+    return tuple(result)
