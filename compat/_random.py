@@ -352,6 +352,14 @@ def _libm_map(fn, x: np.ndarray) -> np.ndarray:
     return np.fromiter(map(fn, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
 
 
+def _libm_f32(fn: str, x: np.ndarray) -> np.ndarray:
+    """The C library's float32 ``logf``/``cosf``/``sinf``, element by element."""
+    if _LIBM is None:  # no C library at hand: close, but not bit-exact
+        ref = {"logf": np.log, "cosf": np.cos, "sinf": np.sin}[fn]
+        return ref(x.astype(np.float64)).astype(np.float32)
+    return _libm_map(_LIBM[fn], x).astype(np.float32)
+
+
 def _key_from_seed(seed: int) -> np.ndarray:
     key = np.empty(_N, np.uint32)
     s = seed & 0xFFFFFFFF
@@ -635,7 +643,8 @@ class Generator:
     ) -> np.ndarray:
         """``torch.empty(shape, dtype=...).normal_(mean, std, generator=self)``.
 
-        float16 and bfloat16 are not supported (their Box-Muller runs in the narrow type).
+        float16 and bfloat16 raise NotImplementedError: ATen's 16-wide path lays their results
+        out differently from float32, and that layout is not reproduced here.
 
         Raises:
             RuntimeError: ``std < 0`` (or NaN).
@@ -708,24 +717,14 @@ class Generator:
             sin, cos = _avx_sincos(theta)
             fdt = np.float32
         else:
-            radius = np.sqrt(np.float32(-2.0) * self._logf(u1))
+            radius = np.sqrt(np.float32(-2.0) * _libm_f32("logf", u1))
             theta = (_TWO_PI * u2.astype(np.float64)).astype(np.float32)
-            cos, sin = self._libm_f32("cosf", theta), self._libm_f32("sinf", theta)
+            cos, sin = _libm_f32("cosf", theta), _libm_f32("sinf", theta)
             fdt = np.float32
         fdt_mean, fdt_std = fdt(mean), fdt(std)
         with np.errstate(all="ignore"):
             both = np.concatenate([radius * cos, radius * sin], axis=1)
         return _madd(both, fdt_std, fdt_mean, fdt, True).ravel()
-
-    @staticmethod
-    def _libm_f32(fn: str, x: np.ndarray) -> np.ndarray:
-        if _LIBM is None:  # no C library at hand: close, but not bit-exact
-            ref = {"logf": np.log, "cosf": np.cos, "sinf": np.sin}[fn]
-            return ref(x.astype(np.float64)).astype(np.float32)
-        return _libm_map(_LIBM[fn], x).astype(np.float32)
-
-    def _logf(self, x: np.ndarray) -> np.ndarray:
-        return self._libm_f32("logf", x)
 
     # ------------------------------------------------------------------ integers
 
