@@ -52,6 +52,7 @@ from ._ops.nn import log_softmax, softmax  # noqa: E402
 from ._printing import get_printoptions, printoptions, set_printoptions  # noqa: E402
 from . import autograd, nn  # noqa: E402
 from ._as_torch import as_torch  # noqa: E402
+from ._compile import compile, is_compiling  # noqa: E402, A004
 
 clip = clamp
 multiply = mul

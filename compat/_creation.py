@@ -296,6 +296,12 @@ def set_rng_state(state) -> None:
 
 
 def _gen(generator):
+    from ._compile import is_compiling
+
+    if is_compiling():
+        raise RuntimeError(
+            "compat.compile: random tensors cannot be drawn inside a compiled function (the "
+            "draw would be frozen into the program). Draw them outside and pass them in.")
     return default_generator if generator is None else generator
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 
+import jax
 import jax.numpy as jnp
 
 from . import _grad_mode
@@ -39,7 +40,7 @@ def _ones(shape, jdt):
     arr = _ones_cache.get(key)
     if arr is None:
         arr = jnp.ones(shape, jdt)
-        if len(_ones_cache) < 256:
+        if len(_ones_cache) < 256 and not isinstance(arr, jax.core.Tracer):
             _ones_cache[key] = arr
     return arr
 
@@ -261,6 +262,63 @@ def _tensor_of(node, nr):
     return None if not ts else ts.get(nr)
 
 
+class _RuleNode:
+    """What a jitted rule sees of its node: the static facts only."""
+
+    __slots__ = ("next_functions", "_extra", "_nout")
+
+    def __init__(self, mask, extra, nout):
+        self.next_functions = tuple((True if m else None, 0) for m in mask)
+        self._extra = extra
+        self._nout = nout
+
+
+_rule_seen: dict = {}
+_rule_jit: dict = {}
+_JIT_AFTER = 3  # calls of the same rule signature before it is compiled
+_NO_JIT = object()
+
+
+def _raw_rule_jitted(node, g, args):
+    """Runs a node's RAW backward rule as one compiled XLA call once its signature (rule, static
+    arguments, shapes via jit's own cache) is hot: one dispatch instead of one per array op.
+    Returns None when the rule can't be compiled (data-dependent rules, unhashable facts)."""
+    cls = type(node)
+    if getattr(cls, "_no_jit", False):
+        return None
+    mask = tuple(m is not None for m, _ in node.next_functions)
+    arr_pos = tuple(i for i, a in enumerate(args) if isinstance(a, jax.Array))
+    statics = tuple(None if i in arr_pos else a for i, a in enumerate(args))
+    key = (cls, node._extra, mask, statics, node._nout)
+    try:
+        fn = _rule_jit.get(key)
+    except TypeError:  # unhashable static facts (arrays in `_extra`)
+        return None
+    if fn is None:
+        n = _rule_seen.get(key, 0) + 1
+        _rule_seen[key] = n
+        if n < _JIT_AFTER:
+            return None
+        extra, nout, rule = node._extra, node._nout, cls._rule
+
+        def run_rule(g, arrs):
+            full = list(statics)
+            for i, a in zip(arr_pos, arrs, strict=True):
+                full[i] = a
+            return rule(_raw_ns(), _RuleNode(mask, extra, nout), g, *full)
+
+        fn = jax.jit(run_rule)
+        _rule_jit[key] = fn
+    elif fn is _NO_JIT:
+        return None
+    try:
+        return fn(g, [args[i] for i in arr_pos])
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+            jax.errors.TracerArrayConversionError, jax.errors.TracerIntegerConversionError):
+        _rule_jit[key] = _NO_JIT
+        return None
+
+
 def apply_node(node, buf, create_graph, F=None):
     """Calls a node's backward rule on output gradients `buf` (list, one per output)."""
     if F is None:
@@ -277,7 +335,11 @@ def apply_node(node, buf, create_graph, F=None):
     g = buf[0] if node._nout == 1 else buf
     if g is None and node._nout == 1:
         return ()
-    out = node._rule(F, node, g, *args)
+    out = None
+    if not create_graph and not node._hooks:
+        out = _raw_rule_jitted(node, g, args)
+    if out is None:
+        out = node._rule(F, node, g, *args)
     if not isinstance(out, tuple):
         out = (out,)
     if node._hooks:

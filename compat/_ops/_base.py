@@ -122,6 +122,21 @@ def _scalar_cat(v) -> int:
     return 3
 
 
+_const_cache: dict = {}
+
+
+def filled(shape: tuple, value, jdt):
+    """A constant array, cached: JAX arrays are immutable, so one `zeros(8)` can back every
+    `zero_()` of an 8-vector (creating one eagerly costs tens of microseconds)."""
+    key = (shape, value, jdt)
+    arr = _const_cache.get(key)
+    if arr is None:
+        arr = jnp.full(shape, value, jdt)
+        if len(_const_cache) < 512 and not isinstance(arr, jax.core.Tracer):
+            _const_cache[key] = arr
+    return arr
+
+
 def needs_grad(*inputs) -> bool:
     if not _state.enabled:
         return False

@@ -36,13 +36,12 @@ def _rmatmul(self, other):
 
 
 def _zero_(self):
-    import jax.numpy as jnp
+    from .._grad_mode import no_grad
+    from ._base import filled
 
     _check_inplace(self)
-    from .._grad_mode import no_grad
-
     with no_grad():
-        return _commit(self, Tensor._make(jnp.zeros_like(self._data)))
+        return _commit(self, Tensor._make(filled(self._data.shape, 0, self._data.dtype)))
 
 
 def _fill_(self, value):

@@ -92,7 +92,8 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         node_cls = type(f"{name}Backward", (FunctionCtx, Node),
-                        {"__slots__": (), "_rule": staticmethod(_function_rule)})
+                        {"__slots__": (), "_rule": staticmethod(_function_rule),
+                         "_no_jit": True})
         node_cls.__module__ = "builtins"
         cls._backward_cls = node_cls
 
