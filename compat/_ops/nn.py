@@ -279,6 +279,12 @@ def AddmmBackward0(F, node, g, m1, m2):  # noqa: N802
 def addmm(bias, m1, m2, *, beta=1, alpha=1):
     if beta != 1 or alpha != 1:
         raise NotImplementedError("compat: addmm with beta/alpha != 1 is not supported")
+    if m1.dtype is not m2.dtype:
+        from .shape import _legacy_name
+
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {_legacy_name(m1.dtype)} and "
+            f"{_legacy_name(m2.dtype)}")
     out = jnp.matmul(m1._data, m2._data) + bias._data
     return record(out, AddmmBackward0, (bias, m1, m2), (m1, m2), bias._data.shape)
 
