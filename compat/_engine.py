@@ -117,6 +117,7 @@ def _count_deps(root_nodes):
     deps: dict = {}
     parents: dict = {}
     seen = set(root_nodes)
+    order = list(root_nodes)
     stack = list(root_nodes)
     while stack:
         n = stack.pop()
@@ -128,7 +129,8 @@ def _count_deps(root_nodes):
             if m not in seen:
                 seen.add(m)
                 stack.append(m)
-    return deps, parents
+                order.append(m)
+    return deps, parents, order
 
 
 def _needed(targets, parents):
@@ -162,7 +164,9 @@ def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, onl
     for (n, _), _g in roots:
         if n is not None and n not in root_nodes:
             root_nodes.append(n)
-    deps, parents = _count_deps(root_nodes)
+    deps, parents, order = _count_deps(root_nodes)
+    if not create_graph and _run_planned(roots, order, retain_graph, capture, accumulate, only):
+        return
     targets = None
     if capture is not None or only is not None:
         tnodes = [e[0] for e in (capture or only) if e[0] is not None]
@@ -255,6 +259,180 @@ def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, onl
             if node._saved:
                 node._saved = _SAVED_FREED
                 node._saved_versions = ()
+
+
+# -- compiled backward passes --------------------------------------------------------------------
+# A training loop builds the same graph every step. Once a graph's structure (node classes,
+# static facts, wiring, creation order) has been seen _PLAN_AFTER times, its whole backward pass
+# runs as one jitted XLA call on the new step's saved arrays: one dispatch instead of one per op.
+
+_PLAN_AFTER = 2
+_plan_seen: dict = {}
+_plan_cache: dict = {}
+
+
+def _plan_signature(roots, order, capture, only):
+    index = {n: i for i, n in enumerate(order)}
+    entries = []
+    arrays = []
+    for node in order:
+        cls = type(node)
+        if cls is AccumulateGrad:
+            if node.variable._hooks:
+                return None
+            entries.append(("acc",))
+            arrays.append(())
+            continue
+        saved = node._saved
+        if (getattr(cls, "_no_jit", False) or node._hooks or node._pre_hooks
+                or saved is _SAVED_FREED or node.__dict__.get("_tensors")):
+            return None
+        slots = tuple(isinstance(x, (Tensor, jax.Array)) for x in saved)
+        statics = tuple(None if a else x for a, x in zip(slots, saved, strict=True))
+        nf = tuple((-1 if m is None else index[m], nr) for m, nr in node.next_functions)
+        entries.append((cls, node._extra, nf, statics, slots, node._nout))
+        arrays.append(tuple(x._data if isinstance(x, Tensor) else x
+                            for a, x in zip(slots, saved, strict=True) if a))
+    ranks = tuple(sorted(range(len(order)), key=lambda i: -order[i]._seq))
+    root_sig = tuple((index[n], nr) for (n, nr), _ in roots if n is not None)
+    tgt = capture if capture is not None else only
+    if only is not None and any(type(n) is not AccumulateGrad for n, _ in only):
+        return None  # non-leaf inputs= keep their .grad: the interpreted pass handles that
+    tgt_sig = None if tgt is None else tuple(sorted(
+        (index[n], nr) for n, nr in tgt if n is not None and n in index))
+    key = (tuple(entries), ranks, root_sig, tgt_sig, capture is not None)
+    try:
+        hash(key)
+    except TypeError:  # unhashable static facts (arrays in `_extra`)
+        return None
+    return key, arrays, index
+
+
+def _make_plan_executor(key):
+    entries, ranks, root_sig, tgt_sig, is_capture = key
+    n = len(entries)
+    prio = [0] * n
+    for r, i in enumerate(ranks):
+        prio[i] = r
+    deps0 = [0] * n
+    for e in entries:
+        if e[0] != "acc":
+            for j, _ in e[2]:
+                if j >= 0:
+                    deps0[j] += 1
+    for i, _ in root_sig:
+        deps0[i] += 1
+    targets = None if tgt_sig is None else set(tgt_sig)
+    if targets is not None:
+        parents = [[] for _ in range(n)]
+        for i, e in enumerate(entries):
+            if e[0] != "acc":
+                for j, _ in e[2]:
+                    if j >= 0:
+                        parents[j].append(i)
+        reach, stack = set(), [i for i, _ in targets]
+        while stack:
+            i = stack.pop()
+            if i not in reach:
+                reach.add(i)
+                stack.extend(parents[i])
+    out_slots = sorted(targets) if targets is not None else [
+        (i, 0) for i, e in enumerate(entries) if e[0] == "acc"]
+    F = _raw_ns()
+
+    def execute(root_grads, arrays):
+        deps = list(deps0)
+        buffers = [None] * n
+        ready: list = []
+        results: dict = {}
+
+        def deliver(i, nr, g):
+            if buffers[i] is None:
+                buffers[i] = [None] * (1 if entries[i][0] == "acc" else entries[i][5])
+            buf = buffers[i]
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+            deps[i] -= 1
+            if deps[i] == 0:
+                heapq.heappush(ready, (prio[i], i))
+
+        for (i, nr), g in zip(root_sig, root_grads, strict=True):
+            deliver(i, nr, g)
+        while ready:
+            _, i = heapq.heappop(ready)
+            buf = buffers[i]
+            e = entries[i]
+            if targets is not None:
+                for nr in range(len(buf)):
+                    if (i, nr) in targets and buf[nr] is not None:
+                        results[(i, nr)] = buf[nr]
+            if e[0] == "acc":
+                if targets is None:
+                    results[(i, 0)] = buf[0]
+                continue
+            cls, extra, nf, statics, slots, nout = e
+            if targets is not None and not any(j in reach for j, _ in nf):
+                continue
+            it = iter(arrays[i])
+            args = tuple(next(it) if a else x for a, x in zip(slots, statics, strict=True))
+            g = buf[0] if nout == 1 else buf
+            if g is None and nout == 1:
+                continue
+            out = cls._rule(F, _RuleNode(tuple(j >= 0 for j, _ in nf), extra, nout), g, *args)
+            if not isinstance(out, tuple):
+                out = (out,)
+            for (j, nr), gi in zip(nf, out, strict=False):
+                if j < 0 or gi is None or (targets is not None and j not in reach):
+                    continue
+                deliver(j, nr, gi)
+        return [results.get(s) for s in out_slots]
+
+    return jax.jit(execute), out_slots
+
+
+def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
+    """Runs the pass as one compiled call when its graph structure is hot; False otherwise."""
+    sig = _plan_signature(roots, order, capture, only)
+    if sig is None:
+        return False
+    key, arrays, index = sig
+    entry = _plan_cache.get(key)
+    if entry is None:
+        seen = _plan_seen.get(key, 0) + 1
+        _plan_seen[key] = seen
+        if seen < _PLAN_AFTER:
+            return False
+        if len(_plan_seen) > 4096:
+            _plan_seen.clear()
+        entry = _make_plan_executor(key)
+        _plan_cache[key] = entry
+    executor, out_slots = entry
+    # Checks the interpreted pass would make, before anything runs.
+    for node in order:
+        for t, v in node._saved_versions:
+            if t._vc[0] != v:
+                raise _version_error(t, v, node)
+    root_grads = [g for (n, _), g in roots if n is not None]
+    try:
+        outs = executor(root_grads, arrays)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+            jax.errors.TracerArrayConversionError, jax.errors.TracerIntegerConversionError):
+        _plan_cache[key] = None
+        _plan_seen[key] = -(10**9)  # never again for this structure
+        return False
+    for (i, nr), g in zip(out_slots, outs, strict=True):
+        if g is None:
+            continue
+        node = order[i]
+        if capture is not None:
+            capture[(node, nr)] = g
+        elif accumulate and (only is None or (node, nr) in only):
+            _accumulate(node.variable, g, False)
+    if not retain_graph:
+        for node in order:
+            if type(node) is not AccumulateGrad and node._saved:
+                node._saved = _SAVED_FREED
+                node._saved_versions = ()
+    return True
 
 
 def _tensor_of(node, nr):
