@@ -106,10 +106,13 @@ class _Compiled:
         jitted, meta = entry
         datas = [t._data for t in uniq]
         grads = [None if t._grad is None else t._grad._data for t in uniq]
-        new_datas, new_grads, outs = jitted(datas, grads, args, kwargs)
-        rgs, version_deltas, grad_version_deltas, out_meta = meta["after"]
-        for t, d, g, rg, dv, gdv in zip(uniq, new_datas, new_grads, rgs, version_deltas,
-                                         grad_version_deltas, strict=True):
+        changed_datas, changed_grads, outs = jitted(datas, grads, args, kwargs)
+        rgs, version_deltas, grad_version_deltas, out_meta, dmask, gmask = meta["after"]
+        it_d, it_g = iter(changed_datas), iter(changed_grads)
+        for t, d0, g0, rg, dv, gdv, dm, gm in zip(uniq, datas, grads, rgs, version_deltas,
+                                                  grad_version_deltas, dmask, gmask, strict=True):
+            d = next(it_d) if dm else d0
+            g = next(it_g) if gm else g0
             t._data = d
             t._rg = rg
             t._vc[0] += dv
@@ -155,9 +158,14 @@ class _Compiled:
                             "autograd graph (an in-place op recorded on it). Compiled steps "
                             "must leave inputs as leaves.")
                 out_arrays, out_meta = _strip(out, uniq)
-                meta["after"] = (rgs, deltas, gdeltas, out_meta)
+                # Only state the step changed leaves the program: pass-through outputs would cost
+                # a buffer each per call.
+                dmask = [nd is not d for nd, d in zip(new_datas, datas, strict=True)]
+                gmask = [ng is not g for ng, g in zip(new_grads, grads, strict=True)]
+                meta["after"] = (rgs, deltas, gdeltas, out_meta, dmask, gmask)
                 self.traces += 1
-                return new_datas, new_grads, out_arrays
+                return ([d for d, m in zip(new_datas, dmask, strict=True) if m],
+                        [g for g, m in zip(new_grads, gmask, strict=True) if m], out_arrays)
             finally:
                 _tracing.depth -= 1
                 for t, s, go in zip(uniq, saved, grad_objs, strict=True):

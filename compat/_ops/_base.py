@@ -97,6 +97,13 @@ def promote(*args):
     Returns (arrays-or-scalars, result dtype). Python scalars stay Python scalars, so JAX's weak
     typing keeps the result in the promoted dtype.
     """
+    if len(args) == 2:
+        a, b = args
+        # Fast path: two tensors of one dtype (the common case in a training loop).
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            da, db = a._data, b._data
+            if da.dtype == db.dtype:
+                return [da, db], _dtype.from_jax(da.dtype)
     rd = _dtype.result_type(*args)
     out = []
     for a in args:
@@ -106,9 +113,13 @@ def promote(*args):
                 arr = arr.astype(rd.jax)
             out.append(arr)
         elif isinstance(a, jax.Array):
-            out.append(a.astype(rd.jax))
+            out.append(a if a.dtype == rd.jax else a.astype(rd.jax))
+        elif a is None:
+            out.append(a)
         else:
-            out.append(jnp.asarray(a, rd.jax) if rd.category < _scalar_cat(a) else a)
+            # A Python scalar becomes a (cached) 0-d array of the result dtype: the value torch's
+            # wrapped number takes, and a cheaper argument for a compiled kernel than a float.
+            out.append(filled((), a, rd.jax))
     return out, rd
 
 

@@ -12,6 +12,16 @@ import jax.numpy as jnp
 from .. import _dtype
 from ._base import OUT, Tensor, data, op, promote, record
 
+# Pre-compiled kernels: a jitted function dispatches through JAX's C++ fast path, cheaper than
+# the Python layers of `jnp` ufuncs, and eager compat calls these thousands of times.
+_k_add = jax.jit(jnp.add)
+_k_sub = jax.jit(jnp.subtract)
+_k_mul = jax.jit(jnp.multiply)
+_k_div = jax.jit(jnp.divide)
+_k_square = jax.jit(lambda x: x * x)
+_k_ipow = jax.jit(lambda x, e: x**e, static_argnums=1)
+_k_pow = jax.jit(jnp.power)
+
 
 # -- add / sub ------------------------------------------------------------------------------------
 @op("AddBackward0", saved=("alpha",))
@@ -38,7 +48,7 @@ def _shape(x):
 def add(a, b, *, alpha=1):
     """Mirrors `torch.add(input, other, alpha=1)`."""
     (x, y), _ = promote(a, b)
-    out = x + (y if alpha == 1 else y * alpha)
+    out = _k_add(x, y) if alpha == 1 else x + y * alpha
     return record(out, AddBackward0, (a, b), (alpha,), (_shape(a), _shape(b)))
 
 
@@ -46,7 +56,7 @@ def sub(a, b, *, alpha=1):
     """Mirrors `torch.sub(input, other, alpha=1)`."""
     _check_sub(a, b)
     (x, y), _ = promote(a, b)
-    out = x - (y if alpha == 1 else y * alpha)
+    out = _k_sub(x, y) if alpha == 1 else x - y * alpha
     return record(out, SubBackward0, (a, b), (alpha,), (_shape(a), _shape(b)))
 
 
@@ -83,7 +93,7 @@ def MulBackward0(F, node, g, a, b):  # noqa: N802
 def mul(a, b):
     """Mirrors `torch.mul(input, other)`."""
     (x, y), _ = promote(a, b)
-    out = x * y
+    out = _k_mul(x, y)
     return record(out, MulBackward0, (a, b), (a, b), (_shape(a), _shape(b)))
 
 
@@ -116,7 +126,7 @@ def div(a, b, *, rounding_mode=None):
         a = a.to(rd) if isinstance(a, Tensor) else a
         b = b.to(rd) if isinstance(b, Tensor) else b
     (x, y), _ = promote(a, b)
-    return record(x / y, DivBackward0, (a, b), (a, b), (_shape(a), _shape(b)))
+    return record(_k_div(x, y), DivBackward0, (a, b), (a, b), (_shape(a), _shape(b)))
 
 
 def rdiv(a, b):
@@ -170,12 +180,18 @@ def PowBackward2(F, node, g, e, r):  # noqa: N802
 def pow(a, b):  # noqa: A001 - torch's name
     """Mirrors `torch.pow(input, exponent)`."""
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        (x, _), rd = promote(a, b)
+        rd = _dtype.result_type(a, b)
         if rd is not a.dtype:
             a = a.to(rd)
+        x = a._data
         if isinstance(b, int) and rd.category == 1 and b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        out = x ** b if not isinstance(b, float) or b != 2.0 else x * x
+        if b == 2:
+            out = _k_square(x)  # exactly what XLA computes for x ** 2
+        elif isinstance(b, int) and not isinstance(b, bool):
+            out = _k_ipow(x, b)
+        else:
+            out = _k_pow(x, jnp.asarray(b, x.dtype))
         return record(out, PowBackward0, (a,), (a, b))
     if not isinstance(a, Tensor):
         (x, y), rd = promote(a, b)
@@ -394,7 +410,7 @@ def minimum(a, b):
 
 @op("WhereBackward0", saved=("condition",))
 def WhereBackward0(F, node, g, cond):  # noqa: N802
-    return (None, F.sum_to(F.mask(g, cond), node._extra[0]),
+    return (F.sum_to(F.mask(g, cond), node._extra[0]),
             F.sum_to(F.mask(g, ~cond), node._extra[1]))
 
 
@@ -406,7 +422,8 @@ def where(cond, a=None, b=None):
         return nonzero(cond, as_tuple=True)
     c = data(cond)
     (x, y), _ = promote(a, b)
-    return record(jnp.where(c, x, y), WhereBackward0, (None, a, b), (c,),
+    # torch's WhereBackward0 has edges to `input` and `other` only (the condition has none).
+    return record(jnp.where(c, x, y), WhereBackward0, (a, b), (c,),
                   (_shape(a), _shape(b)))
 
 
