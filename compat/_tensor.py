@@ -293,7 +293,7 @@ class Tensor:
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         try:
             return np.asarray(self._data).reshape(()).item()
-        except jax.errors.ConcretizationTypeError:
+        except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
             _ops.control.concrete_error("item()")
 
     def tolist(self):
