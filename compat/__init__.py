@@ -53,6 +53,7 @@ from ._printing import get_printoptions, printoptions, set_printoptions  # noqa:
 from . import autograd, nn  # noqa: E402
 from ._as_torch import as_torch  # noqa: E402
 from ._compile import compile, is_compiling  # noqa: E402, A004
+from ._graph import make_dot  # noqa: E402
 
 clip = clamp
 multiply = mul

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import runpy
 import sys
+import tokenize
 import traceback
 
 from ._as_torch import as_torch
@@ -95,7 +97,7 @@ def _run_cell(code: str, ns: dict) -> None:
     if not tree.body:
         return
     last = tree.body[-1]
-    show = isinstance(last, ast.Expr) and not code.rstrip().endswith(";")
+    show = isinstance(last, ast.Expr) and not _quiet(code)
     body = tree.body[:-1] if show else tree.body
     exec(compile(ast.Module(body=body, type_ignores=[]), "<cell>", "exec"), ns)
     if show:
@@ -104,10 +106,32 @@ def _run_cell(code: str, ns: dict) -> None:
             print(pretty(value))
 
 
+def _quiet(code: str) -> bool:
+    """IPython's rule: a cell whose last token (comments aside) is `;` displays nothing."""
+    skip = (tokenize.ENDMARKER, tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT,
+            tokenize.INDENT, tokenize.DEDENT)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return code.rstrip().endswith(";")
+    for tok in reversed(tokens):
+        if tok.type not in skip:
+            return tok.type == tokenize.OP and tok.string == ";"
+    return False
+
+
 def pretty(obj, width: int = 79) -> str:
     """IPython's display of a value: containers break one element per line when too long, and
     objects with the default repr show as `<Name at 0x...>`."""
-    if isinstance(obj, (tuple, list)):
+    kind = type(obj)
+    if isinstance(obj, dict) and kind.__repr__ is dict.__repr__:
+        parts = [f"{pretty(k, width)}: {pretty(v, width)}" for k, v in obj.items()]
+        flat = "{" + ", ".join(parts) + "}"
+        if len(flat) <= width and "\n" not in flat:
+            return flat
+        return "{" + ",\n ".join(p.replace("\n", "\n ") for p in parts) + "}"
+    # Subclasses with a repr of their own (torch.Size, namedtuples) show that repr, as in IPython.
+    if isinstance(obj, (tuple, list)) and kind.__repr__ in (tuple.__repr__, list.__repr__):
         open_, close = ("(", ")") if isinstance(obj, tuple) else ("[", "]")
         parts = [pretty(x, width) for x in obj]
         trail = "," if isinstance(obj, tuple) and len(obj) == 1 else ""

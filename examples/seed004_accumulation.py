@@ -92,7 +92,9 @@ def linear_examples(x1, x2, w1, w2, b, y_true) -> dict[str, jax.Array]:
     # compute_gradient(X, y, y_pred) is the VJP of a shared-weight layer X @ w + b with that
     # cotangent: (X.T @ dloss_dy_pred, sum(dloss_dy_pred)); it is linear, so w's value is moot.
     features = jnp.stack([x1, x2], axis=1)  # np.array(list(zip(x1, x2)))
-    _, layer_vjp = fg.vjp(lambda w, b: features @ w + b, jnp.zeros(2), jnp.float32(0.0))
+    # zeros in the features' dtype, so the cotangent's dtype matches also with jax_enable_x64.
+    w0 = jnp.zeros(2, features.dtype)
+    _, layer_vjp = fg.vjp(lambda w, b: features @ w + b, w0, jnp.float32(0.0))
     dw, db = layer_vjp(dloss_dy_pred)
     m = features.shape[0]
     return {

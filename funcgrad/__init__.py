@@ -29,14 +29,7 @@ from ._transforms import stop_gradient as stop_gradient
 from ._transforms import value_and_grad as value_and_grad
 from ._transforms import vjp as vjp
 
-# TODO lead: remove guard once funcgrad/_graph.py and funcgrad/parallel.py are in place.
-try:
-    from ._graph import make_dot as make_dot
-except ImportError:
-    pass
-try:
-    from . import parallel as parallel
-except ImportError:
-    pass
+from ._graph import make_dot as make_dot
+from . import parallel as parallel  # noqa: E402
 
 __version__ = "0.1.0"
