@@ -71,6 +71,10 @@ def rsub(a, b, *, alpha=1):
 
 
 def _check_sub(a, b):
+    if all(getattr(t, "dtype", None) is _dtype.bool_ or isinstance(t, bool) for t in (a, b)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead.")
     for t in (a, b):
         if getattr(t, "dtype", None) is _dtype.bool_ or isinstance(t, bool):
             raise RuntimeError(
@@ -94,7 +98,10 @@ def mul(a, b):
     """Mirrors `torch.mul(input, other)`."""
     (x, y), _ = promote(a, b)
     out = _k_mul(x, y)
-    return record(out, MulBackward0, (a, b), (a, b), (_shape(a), _shape(b)))
+    # As torch: `self` is saved only when `other` needs a gradient, and vice versa.
+    sa = a if isinstance(b, Tensor) and b._rg else None
+    sb = b if isinstance(a, Tensor) and a._rg else None
+    return record(out, MulBackward0, (a, b), (sa, sb), (_shape(a), _shape(b)))
 
 
 @op("DivBackward0", saved=("self", "other"))
