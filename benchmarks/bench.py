@@ -179,10 +179,10 @@ def w_sgd(n: int = 64, d: int = 8, lr: float = 0.01):
 
         cols[name] = step
         if mod is compat:
-            cstep = compat.compile(lambda X_, Y_, w_, b_: step(compat, X_, Y_, w_, b_))
+            cstep = compat.compile(lambda X_, Y_, w_, b_, f=step: f(compat, X_, Y_, w_, b_))
             w2 = compat.zeros(d, requires_grad=True)
             b2 = compat.zeros(1, requires_grad=True)
-            cols["compat.compile"] = lambda Xt=Xt, Yt=Yt, w2=w2, b2=b2: cstep(Xt, Yt, w2, b2)
+            cols["compat.compile"] = lambda c=cstep, a=(Xt, Yt, w2, b2): c(*a)
 
     def loss(params, X, Y):
         w, b = params
@@ -249,8 +249,8 @@ def w_mlp(batch: int = 256, hidden: int = 512, lr: float = 0.01):
         if mod is compat:
             params2 = [(compat.tensor(W, requires_grad=True), compat.tensor(b, requires_grad=True))
                        for W, b in init]
-            cstep = compat.compile(lambda ps, X_, L_: step(compat, F, ps, X_, L_))
-            cols["compat.compile"] = lambda: cstep(params2, Xt, Lt)
+            cstep = compat.compile(lambda ps, X_, L_, f=step, F=F: f(compat, F, ps, X_, L_))
+            cols["compat.compile"] = lambda c=cstep, a=(params2, Xt, Lt): c(*a)
 
     def loss(params, X, L):
         h = X
@@ -324,10 +324,10 @@ def run(quick: bool) -> int:
     print(header)
     print("-" * len(header))
     for label, t in rows:
+        ratios = (fmt_r(t["compat"], t["torch"]), fmt_r(t["compat.compile"], t["torch"]),
+                  fmt_r(t["compat.compile"], t["funcgrad"]), fmt_r(t["funcgrad"], t["jax"]))
         print(f"{label:42s} " + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS) +
-              f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['compat.compile'], t['torch']):>13s}"
-              f"  {fmt_r(t['compat.compile'], t['funcgrad']):>10s}  "
-              f"{fmt_r(t['funcgrad'], t['jax']):>6s}")
+              f"  {ratios[0]:>12s}  {ratios[1]:>13s}  {ratios[2]:>10s}  {ratios[3]:>6s}")
     peak = matmul_peak()
     print(f"\nmatmul peak (1024^3 float32 on {dev.platform}): {peak / 1e9:.1f} GFLOP/s")
     print("MLP achieved FLOP/s (forward + backward matmuls only) and ratio to that peak:")

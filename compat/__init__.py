@@ -13,47 +13,173 @@ import jax as _jax
 # for every array it creates, so turning 64-bit mode on leaves float32 results unchanged.
 _jax.config.update("jax_enable_x64", True)
 
-from . import _dtype  # noqa: E402
-from ._tensor import Size, Tensor  # noqa: E402
-from ._dtype import (  # noqa: E402
-    bfloat16, complex64, complex128, dtype, float16, float32, float64, get_default_dtype,
-    int8, int16, int32, int64, promote_types, set_default_dtype, uint8,
+from . import (  # noqa: E402
+    _dtype,  # noqa: E402
+    autograd,
+    nn,
 )
-from ._dtype import bool_ as bool  # noqa: E402, A001
-from ._device import device  # noqa: E402
-from ._grad_mode import (  # noqa: E402
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
-    set_grad_enabled,
-)
-from ._creation import (  # noqa: E402
-    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, Generator, HalfTensor, IntTensor,
-    LongTensor, arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
-    full_like, get_rng_state, initial_seed, linspace, manual_seed, normal, ones, ones_like, rand,
-    rand_like, randint, randn, randn_like, randperm, seed, set_rng_state, tensor, zeros,
-    zeros_like,
-)
-from ._ops.elementwise import (  # noqa: E402
-    abs, add, allclose, bitwise_not, ceil, clamp, cos, div, eq, equal, erf, exp, floor,
-    floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log2, log10,
-    logical_not, lt, maximum, minimum, mul, ne, neg, pow, reciprocal, relu, remainder, round,
-    rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, where,
-)
-from ._ops.reductions import (  # noqa: E402
-    all, amax, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, norm,
-    prod, std, sum, var,
-)
-from ._ops.linalg import bmm, dot, matmul, mm, mv, outer  # noqa: E402
-from ._ops.shape import (  # noqa: E402
-    broadcast_to, cat, chunk, concat, concatenate, diag, flatten, flip, hstack, masked_fill,
-    narrow, nonzero, permute, reshape, select, split, squeeze, stack, transpose, unbind,
-    unsqueeze, vstack,
-)
-from ._ops.nn import log_softmax, softmax  # noqa: E402
-from ._printing import get_printoptions, printoptions, set_printoptions  # noqa: E402
-from . import autograd, nn  # noqa: E402
 from ._as_torch import as_torch  # noqa: E402
 from ._compile import compile, is_compiling  # noqa: E402, A004
+from ._creation import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    Generator,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    arange,
+    as_tensor,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._device import device  # noqa: E402
+from ._dtype import (  # noqa: E402
+    bfloat16,
+    complex64,
+    complex128,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from ._dtype import bool_ as bool  # noqa: E402, A001
+from ._grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from ._graph import make_dot  # noqa: E402
+from ._ops.elementwise import (  # noqa: E402
+    abs,
+    add,
+    allclose,
+    bitwise_not,
+    ceil,
+    clamp,
+    cos,
+    div,
+    eq,
+    equal,
+    erf,
+    exp,
+    floor,
+    floor_divide,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_not,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tan,
+    tanh,
+    where,
+)
+from ._ops.linalg import bmm, dot, matmul, mm, mv, outer  # noqa: E402
+from ._ops.nn import log_softmax, softmax  # noqa: E402
+from ._ops.reductions import (  # noqa: E402
+    all,
+    amax,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
+from ._ops.shape import (  # noqa: E402
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    diag,
+    flatten,
+    flip,
+    hstack,
+    masked_fill,
+    narrow,
+    nonzero,
+    permute,
+    reshape,
+    select,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unbind,
+    unsqueeze,
+    vstack,
+)
+from ._printing import get_printoptions, printoptions, set_printoptions  # noqa: E402
+from ._tensor import Size, Tensor  # noqa: E402
 
 clip = clamp
 multiply = mul

@@ -70,6 +70,38 @@ def _flatten_tensors(data):
     return out
 
 
+def _check_nesting(data) -> None:
+    """Raises torch's error for ragged nested sequences: the expected length at each dim is
+    taken from the first element, as torch infers the shape."""
+    shape = []
+    probe = data
+    while isinstance(probe, (list, tuple, Tensor)):
+        if isinstance(probe, Tensor):
+            shape += list(probe.shape)
+            break
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+
+    def walk(seq, dim):
+        if dim == len(shape):
+            if isinstance(seq, (list, tuple)):
+                raise TypeError(f"must be real number, not {type(seq).__name__}")
+            return
+        if isinstance(seq, Tensor):
+            return
+        if not isinstance(seq, (list, tuple)):
+            raise TypeError("not a sequence")
+        if len(seq) != shape[dim]:
+            raise ValueError(
+                f"expected sequence of length {shape[dim]} at dim {dim} (got {len(seq)})")
+        for item in seq:
+            walk(item, dim + 1)
+
+    walk(data, 0)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Mirrors `torch.tensor(data, dtype=None, requires_grad=False)`: copies `data`, inferring
     torch's dtype (int64 for integers, the default float dtype for floats)."""
@@ -90,6 +122,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     try:
         arr = _to_numpy(data, dt)
     except (ValueError, TypeError) as e:
+        _check_nesting(data)
         raise TypeError(f"could not convert data to a tensor: {e}") from None
     if arr.dtype == object:
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
@@ -309,7 +342,7 @@ def _rand_common(kind, size, dtype, requires_grad, generator):
     shape = _size(size)
     dt = _dt(dtype)
     if dt.category < 2:
-        raise RuntimeError(f'"{kind}" not implemented for \'{_long(dt)}\'')
+        raise NotImplementedError(f'"{kind}" not implemented for \'{_long(dt)}\'')
     fn = getattr(_gen(generator), "randn" if kind.startswith("normal") else "rand")
     return _finish(jnp.asarray(fn(shape, dt.name)), requires_grad)
 

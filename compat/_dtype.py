@@ -153,7 +153,7 @@ def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
 
 
 def result_type(*operands) -> dtype:
-    """torch.result_type over tensors and Python scalars (compat Tensors expose `.dtype`/`.ndim`)."""
+    """torch.result_type over tensors and Python scalars (tensors expose `.dtype`, `.ndim`)."""
     dim_t = zero_t = scalar_t = None
     for op in operands:
         d = getattr(op, "dtype", None)

@@ -10,6 +10,7 @@ a failed backward leaves every `.grad` and the graph exactly as they were.
 from __future__ import annotations
 
 import heapq
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -51,6 +52,14 @@ def _legacy(t) -> str:
 
 def _version_error(t, expected, node):
     fn = t.grad_fn
+    if node is not None:
+        # torch names a saved *output* after the node that saved it (its history is not kept
+        # with it); a saved input after its current grad_fn.
+        names = type(node)._saved_names
+        for i, s in enumerate(node._saved if node._saved is not _SAVED_FREED else ()):
+            if s is t and i < len(names) and names[i].startswith("result"):
+                fn = node
+                break
     shape = list(t._data.shape)
     where = ""
     if fn is not None:
@@ -60,8 +69,6 @@ def _version_error(t, expected, node):
                 name = name[: -len(suffix)]
                 break
         where = f", which is output {t._output_nr} of {name},"
-    elif node is not None and t in node._saved and t.grad_fn is None:
-        where = ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{_legacy(t)} {shape}]{where} is at version {t._vc[0]}; expected version "
@@ -185,7 +192,7 @@ def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, onl
         if deps[node] == 0:
             heapq.heappush(ready, (-node._seq, node))
 
-    for (n, nr), g in roots:
+    for (n, _nr), _g in roots:
         if n is None:
             continue
         deps[n] = deps.get(n, 0) + 1
@@ -256,9 +263,17 @@ def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, onl
         t._grad = gt if t._grad is None else Tensor._make(t._grad._data + gt._data)
     if not retain_graph:
         for node in ran:
-            if node._saved:
+            if _holds_saved(node._saved):
                 node._saved = _SAVED_FREED
                 node._saved_versions = ()
+
+
+def _holds_saved(saved) -> bool:
+    """Whether backward frees this node's saved values: torch frees saved tensors only, so a
+    node that saved just scalars (AddBackward0's alpha) can run again without retain_graph."""
+    if not saved or saved is _SAVED_FREED:
+        return False
+    return any(s is True or isinstance(s, (Tensor, jax.Array)) for s in saved)
 
 
 # -- compiled backward passes --------------------------------------------------------------------
@@ -429,7 +444,7 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
             _accumulate(node.variable, g, False)
     if not retain_graph:
         for node in order:
-            if type(node) is not AccumulateGrad and node._saved:
+            if type(node) is not AccumulateGrad and _holds_saved(node._saved):
                 node._saved = _SAVED_FREED
                 node._saved_versions = ()
     return True
@@ -585,13 +600,27 @@ def _as_tuple(x):
     return tuple(x)
 
 
+_CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
+    "when creating the graph to avoid this. If you have to use this function, make sure to reset "
+    "the .grad fields of your parameters to None after use to break the cycle and avoid the leak."
+)
+_warned_create_graph = False
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Mirrors `torch.autograd.backward`."""
+    global _warned_create_graph
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors)
     if grad_tensors is not None and len(grad_tensors) != len(tensors):
         raise RuntimeError(
             f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+    if create_graph and not _warned_create_graph:
+        # torch warns once per process (TORCH_WARN_ONCE in its engine).
+        _warned_create_graph = True
+        warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     if retain_graph is None:
         retain_graph = create_graph
     only = None
@@ -602,7 +631,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         only = set()
         for t in inputs:
             if not t._rg:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
+                # torch's backward(inputs=...) retains grads on its inputs, hence the wording.
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            if t.grad_fn is not None:
+                t._register_on_node()  # a non-leaf input receives its .grad, as in torch
             only.add(_edge(t))
     roots = _prepare_roots(tensors, grad_tensors, create_graph)
     run(roots, retain_graph=retain_graph, create_graph=create_graph, only=only)

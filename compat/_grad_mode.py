@@ -55,14 +55,25 @@ class _Mode:
         return self.__class__(*self._args())
 
 
-class no_grad(_Mode):  # noqa: N801 - torch's name
+class _NoParamMode(_Mode):
+    """A mode also usable as a bare decorator (`@torch.no_grad`, without parentheses)."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments")
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):  # noqa: N801 - torch's name
     """Mirrors `torch.no_grad`: ops inside build no graph and give tensors without grad."""
 
     def _enter(self) -> None:
         _state.enabled = False
 
 
-class enable_grad(_Mode):  # noqa: N801
+class enable_grad(_NoParamMode):  # noqa: N801
     """Mirrors `torch.enable_grad`: turns graph building back on inside a `no_grad` block."""
 
     def _enter(self) -> None:

@@ -150,10 +150,14 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
+        # The attribute and the method word their dtype error differently in torch.
+        self._set_requires_grad(value, "floating point and complex dtype")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mirrors `Tensor.requires_grad_()`."""
+        return self._set_requires_grad(requires_grad, "floating point dtype")
+
+    def _set_requires_grad(self, requires_grad, kinds: str) -> Tensor:
         requires_grad = bool(requires_grad)
         if self.grad_fn is not None:
             if requires_grad:
@@ -163,8 +167,7 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and self.dtype.category < 2:
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError(f"only Tensors of {kinds} can require gradients")
         self._rg = requires_grad
         return self
 
@@ -188,12 +191,17 @@ class Tensor:
             if value.dtype is not self.dtype:
                 raise RuntimeError(
                     "attempting to assign a gradient with dtype "
-                    f"'{_dtype_cname(value.dtype)}' to a tensor with dtype "
-                    f"'{_dtype_cname(self.dtype)}'. Please ensure that the gradient and the "
-                    "tensor have the same dtype")
+                    f"'{_dtype_cname(value.dtype)}' to a tensor with grad_dtype "
+                    f"'{self.dtype._legacy.replace('Tensor', '')}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(
-                    "assigned grad has data of a different size")
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
         self._grad = value
 
     @grad.deleter

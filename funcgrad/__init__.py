@@ -14,10 +14,12 @@ Example:
   Array([ 0.,  4.,  8., 12.], dtype=float32)
 """
 
+from . import parallel as parallel  # noqa: E402
 from ._accumulate import accumulate_grads as accumulate_grads
 from ._control import while_loop as while_loop
 from ._custom import Function as Function
 from ._custom import custom_gradient as custom_gradient
+from ._graph import make_dot as make_dot
 from ._transforms import backward as backward
 from ._transforms import detach as detach
 from ._transforms import elementwise_grad as elementwise_grad
@@ -28,8 +30,5 @@ from ._transforms import jvp as jvp
 from ._transforms import stop_gradient as stop_gradient
 from ._transforms import value_and_grad as value_and_grad
 from ._transforms import vjp as vjp
-
-from ._graph import make_dot as make_dot
-from . import parallel as parallel  # noqa: E402
 
 __version__ = "0.1.0"

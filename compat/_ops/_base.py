@@ -91,17 +91,31 @@ def _scan_kinds(x, kinds: set) -> None:
             kinds.add(float)
 
 
-def promote(*args):
+def check_broadcast(sa: tuple, sb: tuple) -> None:
+    """Raises torch's error when two shapes do not broadcast (first mismatch from the right)."""
+    n = len(sa) if len(sa) > len(sb) else len(sb)
+    for i in range(1, n + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {n - i}")
+
+
+def promote(*args, broadcast: bool = True):
     """Unwraps tensor/scalar arguments and casts array ones to torch's result dtype.
 
     Returns (arrays-or-scalars, result dtype). Python scalars stay Python scalars, so JAX's weak
-    typing keeps the result in the promoted dtype.
+    typing keeps the result in the promoted dtype. With `broadcast`, two tensor arguments must
+    broadcast together (torch's RuntimeError otherwise).
     """
     if len(args) == 2:
         a, b = args
         # Fast path: two tensors of one dtype (the common case in a training loop).
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             da, db = a._data, b._data
+            if broadcast and da.shape != db.shape:
+                check_broadcast(da.shape, db.shape)
             if da.dtype == db.dtype:
                 return [da, db], _dtype.from_jax(da.dtype)
     rd = _dtype.result_type(*args)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._base import Tensor, op, record
 from . import elementwise as ew
 from . import linalg, reductions, shape
+from ._base import Tensor, op, record
 
 
 def _t(x):

@@ -457,7 +457,8 @@ def logical_not(a):
 
 def bitwise_not(a):
     if a.dtype.category >= 2:
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return Tensor._make(jnp.invert(a._data))
 
 

@@ -53,7 +53,7 @@ def _long(d):
 def mm(a, b):
     """Mirrors `torch.mm(input, mat2)`."""
     if a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     if a._data.shape[1] != b._data.shape[0]:
@@ -130,7 +130,8 @@ def matmul(a, b):
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied (1x{a._data.shape[0]} and "
                 f"{b._data.shape[0]}x{b._data.shape[1]})")
-        return squeeze(mm(unsqueeze(a, 0), b), 0)
+        # torch squeezes the mm result in place (`squeeze_(-2)`): grad_fn SqueezeBackward4.
+        return squeeze(mm(unsqueeze(a, 0), b), 0, _inplace=True)
     if a.ndim == 2 and b.ndim == 2:
         return mm(a, b)
     if a._data.shape[-1] != b._data.shape[-2 if b.ndim > 1 else 0]:
@@ -143,10 +144,11 @@ def matmul(a, b):
 
 
 def outer(a, b):
+    """Mirrors `torch.outer`: computed as torch does, `a.reshape(-1, 1) * b` (same grad_fns)."""
     from .elementwise import mul
-    from .shape import unsqueeze
+    from .shape import view
 
-    return mul(unsqueeze(a, 1), unsqueeze(b, 0))
+    return mul(view(a, a._data.size, 1), b)
 
 
 ger = outer

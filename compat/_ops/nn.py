@@ -107,8 +107,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.", UserWarning, stacklevel=2)
+        from ._base import check_broadcast
         from .shape import broadcast_to
 
+        check_broadcast(input._data.shape, target._data.shape)
         shape = jnp.broadcast_shapes(input._data.shape, target._data.shape)
         input, target = broadcast_to(input, shape), broadcast_to(target, shape)
     d = input._data - target._data
@@ -232,12 +234,18 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = jnp.sum(losses)
     else:
         out = losses
-    return record(out, NllLossBackward0, (input, None), (input, target, weight, tw),
+    return record(out, NllLossBackward0, (input,), (input, target, weight, tw),
                   (red, ignore_index, dim))
 
 
 def _cname(d):
     return {"float32": "Float", "float64": "Double", "int32": "Int"}.get(d.name, d.name)
+
+
+@op("DivBackward1")
+def _DivScalarBackward(F, node, g):  # noqa: N802
+    # torch's `div(Tensor, Scalar)` overload, used inside its C++ losses.
+    return (g / node._extra,)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -248,11 +256,19 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.dtype.category >= 2:
         # Probabilities as targets.
         from .elementwise import mul, neg
-        from .reductions import mean, sum
+        from .reductions import sum
 
         red = _reduction(reduction, size_average, reduce)
-        per = neg(sum(mul(logp, target), dim))
-        return mean(per) if red == "mean" else sum(per) if red == "sum" else per
+        prod = mul(logp, target)
+        if red == "none":
+            return neg(sum(prod, dim))
+        # torch reduces over everything, then divides by the batch size for "mean".
+        total = neg(sum(prod))
+        n_classes = input._data.shape[dim]
+        if red != "mean":
+            return total
+        n = input._data.size / n_classes
+        return record(total._data / n, _DivScalarBackward, (total,), (), n)
     if label_smoothing:
         raise NotImplementedError("compat: cross_entropy(label_smoothing=...) is not supported")
     return nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)

@@ -76,7 +76,8 @@ def mean(a, dim=None, keepdim=False, *, dtype=None):
     rd = a.dtype if dtype is None else _dtype.to_dtype(dtype)
     x = a._data if a._data.dtype == rd.jax else a._data.astype(rd.jax)
     if dim is None:
-        return record(jnp.mean(x), MeanBackward0, (a,), (), (a._data.shape, builtins.max(x.size, 1)))
+        n = builtins.max(x.size, 1)
+        return record(jnp.mean(x), MeanBackward0, (a,), (), (a._data.shape, n))
     dims = _dims(dim, a.ndim)
     n = 1
     for d in dims:
@@ -158,8 +159,22 @@ def MinBackward0(F, node, grads, idx):  # noqa: N802
     return _dim_select_grad(F, grads, node)
 
 
-return_types_max = collections.namedtuple("max", ["values", "indices"])
-return_types_min = collections.namedtuple("min", ["values", "indices"])
+def _return_type(name: str):
+    """A `torch.return_types.<name>` lookalike: a (values, indices) named tuple printed as
+    torch prints it, one field per line."""
+    base = collections.namedtuple(name, ["values", "indices"])
+
+    def __repr__(self) -> str:  # noqa: N807
+        fields = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self, strict=True))
+        return f"torch.return_types.{name}(\n{fields})"
+
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__})
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+return_types_max = _return_type("max")
+return_types_min = _return_type("min")
 
 
 def _ext(a, dim, keepdim, full_cls, dim_cls, fn, argfn, rtype, name):

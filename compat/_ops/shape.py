@@ -8,6 +8,8 @@ index map `fn(arange(base.numel()))`, and records a `CopySlices` node on the bas
 
 from __future__ import annotations
 
+import weakref
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,24 +41,85 @@ def _make_view(t: Tensor, res: Tensor, fn, kind: str = "index") -> Tensor:
     if t._view is not None:
         base, bfn, shares = t._view
         bkind = t.__dict__.get("_view_kind", "index")
-        composed = (lambda d: fn(bfn(d)))
+        def composed(d):
+            return fn(bfn(d))
+
         kind = "reshape" if kind == "reshape" and bkind == "reshape" else "index"
         res._view = (base, composed, shares)
+        if t.__dict__.get("_nondiff_view"):
+            res.__dict__["_nondiff_view"] = True
     else:
+        base = t
         res._view = (t, fn, True)
     res.__dict__["_view_kind"] = kind
     res._vc = t._vc
+    if not _state.enabled and t._rg and not res.__dict__.get("_nondiff_view"):
+        # torch: a view made under no_grad still requires grad (as a leaf with no grad_fn).
+        res._rg = True
+    _register_view(base, res)
     return res
 
 
 def alias(t: Tensor, track_version: bool) -> Tensor:
-    """A graph-free alias of `t`: `detach()` (shares the version counter) or `.data` (doesn't)."""
+    """A graph-free alias of `t`: `detach()` (shares the version counter) or `.data` (doesn't).
+
+    Like torch's, it shares storage (an in-place write through it is seen by `t` and its views)
+    but not autograd history (the write changes no `grad_fn`)."""
     res = Tensor._make(t._data)
-    res._view = (t, _identity, track_version)
-    res.__dict__["_view_kind"] = "reshape"
+    if t._view is not None:
+        base, bfn, shares = t._view
+        res._view = (base, bfn, track_version and shares)
+        res.__dict__["_view_kind"] = t.__dict__.get("_view_kind", "index")
+    else:
+        base = t
+        res._view = (t, _identity, track_version)
+        res.__dict__["_view_kind"] = "reshape"
+    res.__dict__["_nondiff_view"] = True
     if track_version:
         res._vc = t._vc
+    _register_view(base, res)
     return res
+
+
+def _register_view(base: Tensor, view: Tensor) -> None:
+    # JAX arrays are immutable, so each view holds its own array: the base keeps (weakly) its
+    # live views so a write through any of them, or into the base, can refresh the others.
+    views = base.__dict__.get("_views")
+    if views is None:
+        views = base.__dict__["_views"] = weakref.WeakSet()
+    views.add(view)
+
+
+@op("AsStridedBackward0")
+def AsStridedBackward0(F, node, g):  # noqa: N802
+    idx, shape = node._extra
+    n = idx.size
+    flat = F.scatter_zeros((_numel(shape),), idx.ravel(), F.reshape(g, (n,)))
+    return (F.reshape(flat, shape),)
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _refresh_views(base: Tensor, regenerate: bool) -> None:
+    """Re-reads every live view of `base` after an in-place write. With `regenerate` (the base's
+    history changed), differentiable views get torch's regenerated grad_fn, an
+    AsStridedBackward0 onto the base's new history."""
+    views = base.__dict__.get("_views")
+    if not views:
+        return
+    for v in list(views):
+        fn = v._view[1]
+        v._data = fn(base._data)
+        if regenerate and base._rg and not v.__dict__.get("_nondiff_view"):
+            idx = _index_map(base._data.shape, fn)
+            v.grad_fn = _node.new_node(AsStridedBackward0, (base,), (), (idx, base._data.shape))
+            v._output_nr = 0
+            v._rg = True
 
 
 def _identity(d):
@@ -140,16 +203,29 @@ def SqueezeBackward1(F, node, g):  # noqa: N802
     return (F.reshape(g, node._extra),)
 
 
-def squeeze(t: Tensor, dim=None) -> Tensor:
+@op("SqueezeBackward2")
+def SqueezeBackward2(F, node, g):  # noqa: N802
+    return (F.reshape(g, node._extra),)
+
+
+@op("SqueezeBackward4")
+def SqueezeBackward4(F, node, g):  # noqa: N802
+    return (F.reshape(g, node._extra),)
+
+
+def squeeze(t: Tensor, dim=None, *, _inplace: bool = False) -> Tensor:
     shape = t._data.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
         cls = SqueezeBackward0
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        # torch names the grad_fn by overload: squeeze(dim) 1, squeeze(dims) 2, squeeze_(dim) 4.
+        cls = SqueezeBackward1 if isinstance(dim, int) else SqueezeBackward2
+        if _inplace and isinstance(dim, int):
+            cls = SqueezeBackward4
         dims = {norm_dim(d, t.ndim) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-        cls = SqueezeBackward1
     res = record(t._data.reshape(new), cls, (t,), (), shape)
     return _make_view(t, res, lambda d: d.reshape(new), "reshape")
 
@@ -467,8 +543,14 @@ def _index_map(shape, fn):
 
 def setitem(t: Tensor, key, value) -> None:
     """Mirrors `Tensor.__setitem__`: an in-place copy into a region, recorded as CopySlices."""
-    check_inplace(t)
     key = _normalize_key(key)
+    if (_state.enabled and t._rg and t.grad_fn is None and t._view is None
+            and not any(_is_advanced(k) for k in key)
+            and any(isinstance(k, (int, slice)) for k in key)):
+        # torch writes a basic-indexing assignment through a view of `t`.
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    check_inplace(t)
     if any(_is_advanced(k) for k in key):
         k = _adv_key(key)
         _check_adv_bounds(t, k)
@@ -520,7 +602,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def _promote_all(tensors):
     from ._base import promote
 
-    return promote(*tensors) if len(tensors) > 1 else ([tensors[0]._data], tensors[0].dtype)
+    return promote(*tensors, broadcast=False) if len(tensors) > 1 else ([tensors[0]._data],
+                                                                      tensors[0].dtype)
 
 
 @op("CatBackward0")
@@ -726,7 +809,8 @@ def check_inplace(t: Tensor) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation.")
     if t._view is not None:
         base = t._view[0]
-        if base._rg and base.grad_fn is None and t._view[2]:
+        if (base._rg and base.grad_fn is None and t._view[2]
+                and not t.__dict__.get("_nondiff_view")):
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation.")
@@ -753,8 +837,13 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
         t._rg = True
     t._data = res._data
     t._vc[0] += 1
+    base = t if t._view is None else t._view[0]
+    old_fn = base.grad_fn
     if t._view is not None:
         _write_back(t)
+    if "_views" in base.__dict__:
+        _refresh_views(base, regenerate=base.grad_fn is not old_fn or (
+            t is base and node is not None))
     return t
 
 
@@ -799,7 +888,7 @@ def _write_back(t: Tensor) -> None:
         idx = _index_map(base._data.shape, fn)
         new_base = base._data.ravel().at[idx.ravel()].set(
             t._data.ravel()).reshape(base._data.shape)
-    if needs_grad(base, t) and t._view[2]:
+    if needs_grad(base, t) and t._view[2] and not t.__dict__.get("_nondiff_view"):
         if idx is None:
             idx = _index_map(base._data.shape, fn)
         node = _node.new_node(CopySlices, (base, t), (), (idx, idx.shape, t._data.shape))

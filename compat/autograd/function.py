@@ -94,7 +94,8 @@ class _FunctionMeta(type):
         node_cls = type(f"{name}Backward", (FunctionCtx, Node),
                         {"__slots__": (), "_rule": staticmethod(_function_rule),
                          "_no_jit": True})
-        node_cls.__module__ = "builtins"
+        # torch's repr: `<torch.autograd.function.ExpBackward object at 0x...>`.
+        node_cls.__module__ = "torch.autograd.function"
         cls._backward_cls = node_cls
 
 

@@ -5,8 +5,20 @@ from __future__ import annotations
 from .._ops.elementwise import relu as _relu
 from .._ops.elementwise import sigmoid, tanh  # noqa: F401
 from .._ops.nn import (  # noqa: F401
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, dropout, gelu,
-    l1_loss, leaky_relu, linear, log_softmax, mse_loss, nll_loss, one_hot, silu, softmax,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dropout,
+    gelu,
+    l1_loss,
+    leaky_relu,
+    linear,
+    log_softmax,
+    mse_loss,
+    nll_loss,
+    one_hot,
+    silu,
+    softmax,
     softplus,
 )
 
