@@ -63,11 +63,9 @@ def _version_error(t, expected, node):
     shape = list(t._data.shape)
     where = ""
     if fn is not None:
-        name = type(fn).__name__
-        for suffix in ("Backward0", "Backward1", "Backward2", "Backward"):
-            if name.endswith(suffix):
-                name = name[: -len(suffix)]
-                break
+        # torch's wording: AddBackward0 -> "Add", ClampBackward1 -> "Clamp1", a custom
+        # ExpBackward -> "Exp", CopySlices -> "torch::autograd::CopySlices".
+        name = fn.name().replace("Backward0", "").replace("Backward", "")
         where = f", which is output {t._output_nr} of {name},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "

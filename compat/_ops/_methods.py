@@ -6,6 +6,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from . import elementwise as ew
 from . import linalg, nn, reductions, shape
+from ._base import op, record
 
 _check_inplace = shape.check_inplace
 _commit = shape.commit
@@ -35,13 +36,28 @@ def _rmatmul(self, other):
     return linalg.matmul(other, self)
 
 
+@op("ZeroBackward0")
+def ZeroBackward0(F, node, g):  # noqa: N802
+    return (F.zeros_like(g),)
+
+
+@op("FillBackward2")
+def FillBackward2(F, node, g):  # noqa: N802
+    return (F.zeros_like(g),)
+
+
+@op("FillBackward3")
+def FillBackward3(F, node, g):  # noqa: N802
+    return F.zeros_like(g), F.sum(g)
+
+
 def _zero_(self):
-    from .._grad_mode import no_grad
     from ._base import filled
 
     _check_inplace(self)
-    with no_grad():
-        return _commit(self, Tensor._make(filled(self._data.shape, 0, self._data.dtype)))
+    # Recorded as torch does: the old values (and their history) get no gradient.
+    res = record(filled(self._data.shape, 0, self._data.dtype), ZeroBackward0, (self,))
+    return _commit(self, res)
 
 
 def _fill_(self, value):
@@ -49,10 +65,10 @@ def _fill_(self, value):
 
     _check_inplace(self)
     v = value._data if isinstance(value, Tensor) else value
-    from .._grad_mode import no_grad
-
-    with no_grad():
-        return _commit(self, Tensor._make(jnp.full(self._data.shape, v, self._data.dtype)))
+    new = jnp.full(self._data.shape, v, self._data.dtype)
+    if isinstance(value, Tensor):
+        return _commit(self, record(new, FillBackward3, (self, value)))
+    return _commit(self, record(new, FillBackward2, (self,)))
 
 
 def _copy_(self, src, non_blocking=False):
