@@ -28,3 +28,15 @@ def test_ci_runs_the_readme_test_command():
 
 def test_main_job_command_runs_the_examples():
     assert "examples/run_all.py" in _readme_commands()[0]
+
+
+def test_readme_python_examples_run_and_print_what_they_say(capsys):
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    runnable = [b for b in blocks if "import funcgrad" in b or "import compat" in b]
+    assert len(runnable) >= 2
+    for block in runnable:
+        exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "tensor(28., grad_fn=<MulBackward0>)" in out
+    assert "tensor([ 0.,  4.,  8., 12.])" in out
