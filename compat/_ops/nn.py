@@ -305,15 +305,47 @@ def addmm(bias, m1, m2, *, beta=1, alpha=1):
     return record(out, AddmmBackward0, (bias, m1, m2), (m1, m2), bias._data.shape)
 
 
-def linear(input, weight, bias=None):
-    """Mirrors `torch.nn.functional.linear`: `input @ weight.T + bias` (AddmmBackward0 for 2-D
-    input with bias, as torch records it)."""
-    from .linalg import matmul
-    from .shape import t_
+@op("AddmmBackward0", saved=("mat1", "weight"))
+def _LinearAddmmBackward(F, node, g, x, w):  # noqa: N802
+    # Same node as addmm(bias, x, weight.t()), holding the weight untransposed: the forward
+    # never materialises weight.T, and the mat2 gradient goes to the TBackward0 node as x.T @ g.
+    gb = F.sum_to(g, node._extra) if node.next_functions[0][0] is not None else None
+    gx = F.matmul(g, w) if node.next_functions[1][0] is not None else None
+    gwt = F.matmul(F.mT(x), g) if node.next_functions[2][0] is not None else None
+    return gb, gx, gwt
 
+
+_k_linear = jax.jit(lambda x, w, b: jnp.matmul(x, w.T) + b)
+
+
+def linear(input, weight, bias=None):
+    """Mirrors `torch.nn.functional.linear`: `input @ weight.T + bias`. For a 2-D input with
+    bias the graph is torch's (AddmmBackward0 fed by TBackward0 of the weight), computed by one
+    fused kernel."""
+    from .._node import new_node
+    from ._base import needs_grad
+    from .linalg import matmul
+    from .shape import TBackward0, _legacy_name, t_
+
+    if bias is not None and input.ndim == 2 and weight.ndim == 2:
+        if input.dtype is not weight.dtype:
+            raise RuntimeError(
+                f"self and mat2 must have the same dtype, but got {_legacy_name(input.dtype)} "
+                f"and {_legacy_name(weight.dtype)}")
+        (n, k), (o, k2) = input._data.shape, weight._data.shape
+        if k != k2:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{o})")
+        out = Tensor._make(_k_linear(input._data, weight._data, bias._data))
+        if needs_grad(bias, input, weight):
+            node = new_node(_LinearAddmmBackward, (bias, input, None), (input, weight),
+                            bias._data.shape)
+            wedge = (new_node(TBackward0, (weight,)), 0) if weight._rg else (None, 0)
+            node.next_functions = node.next_functions[:2] + (wedge,)
+            out._rg = True
+            out.grad_fn = node
+        return out
     wt = t_(weight)
-    if bias is not None and input.ndim == 2:
-        return addmm(bias, input, wt)
     out = matmul(input, wt)
     if bias is not None:
         from .elementwise import add
