@@ -94,8 +94,10 @@ class _Graph:
 
     @staticmethod
     def mask(g, cond):
+        # Selects rather than multiplies, so masked-out entries are +0. as torch's are.
         c = cond._data if isinstance(cond, Tensor) else cond
-        return ew.mul(g, Tensor._make(c.astype(g._data.dtype)))
+        zero = Tensor._make(jnp.zeros((), g._data.dtype))
+        return ew.where(Tensor._make(c), g, zero)
 
     @staticmethod
     def pow(a, b):

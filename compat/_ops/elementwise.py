@@ -126,7 +126,7 @@ def div(a, b, *, rounding_mode=None):
             raise RuntimeError(
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'")
-        return record(out, DivBackward0, (), ())
+        return record(out, DivBackward2, (a, b), (), (_shape(a), _shape(b)))
     rd = _dtype.result_type(a, b)
     if rd.category < 2:
         rd = _dtype.get_default_dtype()
@@ -334,7 +334,7 @@ abs = _unary(jnp.abs, AbsBackward0, saved_in=True, floatify=False)  # noqa: A001
 
 @op("SignBackward0")
 def SignBackward0(F, node, g):  # noqa: N802
-    return (g * 0,)
+    return (F.zeros_like(g),)
 
 
 sign = _unary(jnp.sign, SignBackward0, floatify=False)
@@ -505,22 +505,65 @@ def equal(a, b) -> bool:
     return a.shape == b.shape and bool(jnp.all(a._data == b._data))
 
 
+# -- piecewise-constant ops: defined, zero gradients (torch records them all the same) ----------
+def _zero_grads(F, node, g):
+    shapes = node._extra
+    return tuple(None if s is None else F.sum_to(F.zeros_like(g), s) for s in shapes)
+
+
+DivBackward2 = op("DivBackward2")(_zero_grads)
+FloorBackward0 = op("FloorBackward0")(_zero_grads)
+CeilBackward0 = op("CeilBackward0")(_zero_grads)
+RoundBackward0 = op("RoundBackward0")(_zero_grads)
+RoundBackward1 = op("RoundBackward1")(_zero_grads)
+
+
 def floor(a):
-    return Tensor._make(jnp.floor(a._data)) if a.dtype.category >= 2 else a.clone()
+    if a.dtype.category < 2:
+        return a.clone()
+    return record(jnp.floor(a._data), FloorBackward0, (a,), (), (a._data.shape,))
 
 
 def ceil(a):
-    return Tensor._make(jnp.ceil(a._data)) if a.dtype.category >= 2 else a.clone()
+    if a.dtype.category < 2:
+        return a.clone()
+    return record(jnp.ceil(a._data), CeilBackward0, (a,), (), (a._data.shape,))
 
 
 def round(a, decimals=0):  # noqa: A001
-    return Tensor._make(jnp.round(a._data, decimals))
+    cls = RoundBackward0 if decimals == 0 else RoundBackward1
+    return record(jnp.round(a._data, decimals), cls, (a,), (), (a._data.shape,))
+
+
+@op("NotImplemented")
+def FloorDivideBackward(F, node, g):  # noqa: N802
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 def floor_divide(a, b):
-    return div(a, b, rounding_mode="floor")
+    (x, y), rd = promote(a, b)
+    out = jnp.floor_divide(x, y) if rd.category < 2 else jnp.floor(x / y)
+    return record(out, FloorDivideBackward, (a, b), ())
+
+
+@op("RemainderBackward0")
+def RemainderBackward0(F, node, g):  # noqa: N802
+    return (g,)
+
+
+@op("RemainderBackward1", saved=("self", "other"))
+def RemainderBackward1(F, node, g, a, b):  # noqa: N802
+    ga = F.sum_to(g, node._extra[0]) if node.next_functions[0][0] is not None else None
+    gb = None
+    if node.next_functions[1][0] is not None:
+        q = jnp.floor(F.data(a) / F.data(b))
+        gb = F.sum_to(-g * F.const(q), node._extra[1])
+    return ga, gb
 
 
 def remainder(a, b):
     (x, y), _ = promote(a, b)
-    return Tensor._make(jnp.remainder(x, y))
+    out = jnp.remainder(x, y)
+    if isinstance(b, Tensor):
+        return record(out, RemainderBackward1, (a, b), (a, b), (_shape(a), _shape(b)))
+    return record(out, RemainderBackward0, (a,), ())

@@ -112,11 +112,33 @@ def _traced(x):
     return isinstance(x, jax.core.Tracer)
 
 
+@op("ProdBackward1", saved=("self", "result"))
+def ProdBackward1(F, node, g, a, r):  # noqa: N802
+    d, keepdim = node._extra
+    x = F.data(a)
+    if F.is_graph:
+        if not _traced(x) and bool(jnp.any(x == 0)):
+            raise NotImplementedError(
+                "compat: create_graph=True through prod() of a tensor containing zeros is not "
+                "supported")
+        gg = g if keepdim else F.unsqueeze_dims(g, (d,))
+        rr = r if keepdim else F.unsqueeze_dims(r, (d,))
+        return (F.expand(gg * rr, x.shape) / a,)
+    import jax
+
+    return (jax.vjp(lambda v: jnp.prod(v, axis=d, keepdims=keepdim), x)[1](g)[0],)
+
+
 def prod(a, dim=None, keepdim=False, *, dtype=None):
-    """Mirrors `torch.prod(input)` (full reduction; `dim` supported without gradient)."""
+    """Mirrors `torch.prod(input, dim=None, keepdim=False)`."""
+    x = a._data if dtype is None else a._data.astype(_dtype.to_dtype(dtype).jax)
+    if a.dtype.category < 2 and dtype is None:
+        x = x.astype(jnp.int64)
     if dim is not None:
-        return Tensor._make(jnp.prod(a._data, axis=norm_dim(dim, a.ndim), keepdims=keepdim))
-    return record(jnp.prod(a._data), ProdBackward0, (a,), (a, OUT))
+        d = norm_dim(dim, a.ndim)
+        return record(jnp.prod(x, axis=d, keepdims=keepdim), ProdBackward1, (a,), (a, OUT),
+                      (d, keepdim))
+    return record(jnp.prod(x), ProdBackward0, (a,), (a, OUT))
 
 
 def _argext_grad(F, g, x, r):

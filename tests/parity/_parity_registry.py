@@ -49,44 +49,16 @@ _reason = (
     "zero-gradient ops (floor, ceil, round, remainder, div rounding_mode, "
     "floor_divide) do not set requires_grad/grad_fn in compat"
 )
-KNOWN_DIVERGENCES["op/floor/float32"] = _reason
-KNOWN_DIVERGENCES["op/floor/float64"] = _reason
-KNOWN_DIVERGENCES["op/ceil/float32"] = _reason
-KNOWN_DIVERGENCES["op/ceil/float64"] = _reason
-KNOWN_DIVERGENCES["op/round/float32"] = _reason
-KNOWN_DIVERGENCES["op/round/float64"] = _reason
-KNOWN_DIVERGENCES["op/remainder/float32"] = _reason
 KNOWN_DIVERGENCES["op/remainder/float64"] = _reason
-KNOWN_DIVERGENCES["op/div_floor/float32"] = _reason
-KNOWN_DIVERGENCES["op/div_floor/float64"] = _reason
-KNOWN_DIVERGENCES["op/div_trunc/float32"] = _reason
-KNOWN_DIVERGENCES["op/div_trunc/float64"] = _reason
-KNOWN_DIVERGENCES["op/floor_divide/float32"] = _reason
 
 _reason = "prod(dim) does not record a grad_fn (ProdBackward1) in compat: no gradient at all"
-KNOWN_DIVERGENCES["op/prod_dim/float32"] = _reason
-KNOWN_DIVERGENCES["op/prod_dim/float64"] = _reason
 
 _reason = (
     "backward rules multiply by a mask where torch selects: gradients print -0. where"
     " torch prints 0."
 )
-KNOWN_DIVERGENCES["op/sign/float32"] = _reason
-KNOWN_DIVERGENCES["op/sign/float64"] = _reason
-KNOWN_DIVERGENCES["op/clamp_min/float64"] = _reason
-KNOWN_DIVERGENCES["op/clip/float64"] = _reason
-KNOWN_DIVERGENCES["op/maximum/float64"] = _reason
-KNOWN_DIVERGENCES["op/minimum/float64"] = _reason
-KNOWN_DIVERGENCES["op/where/float64"] = _reason
-KNOWN_DIVERGENCES["op/max_all/float64"] = _reason
-KNOWN_DIVERGENCES["op/min_all/float64"] = _reason
-KNOWN_DIVERGENCES["op/max_dim/float64"] = _reason
-KNOWN_DIVERGENCES["op/min_dim/float64"] = _reason
 KNOWN_DIVERGENCES["op/amax/float32"] = _reason
 KNOWN_DIVERGENCES["op/amax/float64"] = _reason
-KNOWN_DIVERGENCES["op/masked_fill/float64"] = _reason
-KNOWN_DIVERGENCES["op/inplace_clamp/float64"] = _reason
-KNOWN_DIVERGENCES["op/inplace_masked/float64"] = _reason
 
 _reason = (
     "first derivative built with create_graph does not require grad (rule uses raw "
