@@ -38,6 +38,16 @@ def _unreduce(F, g, shape, reduction, n):
     return g
 
 
+def _no_weight_grad(weight, fn_name):
+    # torch's loss kernels have no derivative for `weight`, and say so up front.
+    from .._grad_mode import is_grad_enabled
+
+    if isinstance(weight, Tensor) and weight._rg and is_grad_enabled():
+        raise RuntimeError(
+            f"The function '{fn_name}' is not differentiable with respect to argument 'weight'. "
+            "This input cannot have requires_grad True.")
+
+
 def _size(shape):
     n = 1
     for s in shape:
@@ -142,6 +152,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Mirrors `torch.nn.functional.binary_cross_entropy_with_logits`."""
     red = _reduction(reduction, size_average, reduce)
     _check_same_size(input, target)
+    _no_weight_grad(weight, "binary_cross_entropy_with_logits")
     x, y = input._data, target._data.astype(input._data.dtype)
     # Stable form: (1 - y) x + (1 + (pw - 1) y) * softplus(-x)
     sp = jax.nn.softplus(-x)
@@ -178,6 +189,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    _no_weight_grad(weight, "binary_cross_entropy")
     x, y = input._data, target._data
     if bool(jnp.any((x < 0) | (x > 1))) if not isinstance(x, jax.core.Tracer) else False:
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -208,6 +220,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """Mirrors `torch.nn.functional.nll_loss` for (N, C) or (C,) input."""
     red = _reduction(reduction, size_average, reduce)
+    _no_weight_grad(weight, "nll_loss_forward")
     if target.dtype.category != 1:
         raise RuntimeError(
             f"expected scalar type Long but found {_cname(target.dtype)}")

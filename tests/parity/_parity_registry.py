@@ -51,8 +51,6 @@ _reason = (
 )
 KNOWN_DIVERGENCES["op/remainder/float64"] = _reason
 
-_reason = "prod(dim) does not record a grad_fn (ProdBackward1) in compat: no gradient at all"
-
 _reason = (
     "backward rules multiply by a mask where torch selects: gradients print -0. where"
     " torch prints 0."
@@ -115,12 +113,3 @@ _reason = (
 KNOWN_DIVERGENCES["op/hstack/float32"] = _reason
 KNOWN_DIVERGENCES["op/vstack/float32"] = _reason
 KNOWN_DIVERGENCES["op/nonzero/float32"] = _reason
-
-_reason = (
-    "compat lets a loss weight require grad; torch raises 'not differentiable with "
-    "respect to argument weight'"
-)
-KNOWN_DIVERGENCES["op/bce_logits_w/float32"] = _reason
-KNOWN_DIVERGENCES["op/bce_logits_w/float64"] = _reason
-KNOWN_DIVERGENCES["op/cross_entropy_w/float32"] = _reason
-KNOWN_DIVERGENCES["op/cross_entropy_w/float64"] = _reason
