@@ -27,43 +27,57 @@ def is_compiling() -> bool:
     return getattr(_tracing, "depth", 0) > 0
 
 
-def _flatten(obj, out: list, path=()):
+_STATE_TYPES = (Tensor, list, tuple, dict, int, float, bool, str, type(None))
+
+
+def _flatten(obj, out: list):
     """Collects tensors in nested lists/tuples/dicts, returning a hashable skeleton."""
+    t = type(obj)
+    if t is Tensor:
+        out.append(obj)
+        return 0
+    if t is tuple or t is list:
+        return (t, tuple([_flatten(x, out) for x in obj]))
+    if t is dict:
+        return (dict, tuple([(k, _flatten(v, out)) for k, v in obj.items()]))
     if isinstance(obj, Tensor):
         out.append(obj)
-        return ("T", len(out) - 1)
-    if isinstance(obj, (list, tuple)):
-        return (type(obj).__name__, tuple(_flatten(x, out) for x in obj))
-    if isinstance(obj, dict):
-        return ("dict", tuple((k, _flatten(v, out)) for k, v in obj.items()))
+        return 0
     try:
         hash(obj)
     except TypeError:
         return ("obj", id(obj))
-    return ("v", type(obj).__name__, obj)
+    return (t, obj)
 
 
-def _referenced(fn) -> dict:
-    """Globals and closure variables the function's own code names."""
+def _reference_reader(fn):
+    """A function returning the state-like globals and closure variables `fn`'s code names.
+
+    The names are fixed by the code; their values are re-read on every call (a global rebound
+    between calls must be seen)."""
     code = getattr(fn, "__code__", None)
     if code is None:
-        return {}
-    refs = {}
+        return lambda: ()
     g = getattr(fn, "__globals__", {})
-    for name in code.co_names:
-        if name in g:
-            refs[("g", name)] = g[name]
-    if fn.__closure__:
-        for name, cell in zip(code.co_freevars, fn.__closure__, strict=False):
+    names = tuple(code.co_names)
+    cells = tuple(zip(code.co_freevars, fn.__closure__ or (), strict=False))
+
+    def read():
+        vals = []
+        for name in names:
+            v = g.get(name, g)
+            if v is not g and isinstance(v, _STATE_TYPES):
+                vals.append((name, v))
+        for name, cell in cells:
             try:
-                refs[("c", name)] = cell.cell_contents
+                v = cell.cell_contents
             except ValueError:  # empty cell
-                pass
-    return refs
+                continue
+            if isinstance(v, _STATE_TYPES):
+                vals.append((name, v))
+        return tuple(vals)
 
-
-def _is_state(v) -> bool:
-    return isinstance(v, (Tensor, list, tuple, dict, int, float, bool, str, type(None)))
+    return read
 
 
 class _Compiled:
@@ -71,6 +85,7 @@ class _Compiled:
         self.fn = fn
         self.cache: dict = {}
         self.traces = 0
+        self._refs = _reference_reader(fn)
         functools.update_wrapper(self, fn)
 
     def _state_key(self, tensors):
@@ -88,17 +103,17 @@ class _Compiled:
 
     def __call__(self, *args, **kwargs):
         tensors: list[Tensor] = []
-        skel = _flatten((args, kwargs), tensors)
-        refs = {k: v for k, v in _referenced(self.fn).items() if _is_state(v)}
-        ref_skel = _flatten(refs, tensors)
+        skel = (_flatten(args, tensors), _flatten(kwargs, tensors) if kwargs else None,
+                _flatten(self._refs(), tensors))
         # A tensor reachable twice is one state.
-        uniq, seen = [], {}
+        seen: dict = {}
         for t in tensors:
-            if id(t) not in seen:
-                seen[id(t)] = len(uniq)
-                uniq.append(t)
-        key = (skel, ref_skel, tuple(seen[id(t)] for t in tensors), self._state_key(uniq),
-               _grad_mode.is_grad_enabled())
+            seen.setdefault(id(t), t)
+        uniq = list(seen.values())
+        if len(uniq) != len(tensors):
+            pos = {i: n for n, i in enumerate(seen)}
+            skel = (skel, tuple(pos[id(t)] for t in tensors))
+        key = (skel, self._state_key(uniq), _grad_mode._state.enabled)
         entry = self.cache.get(key)
         if entry is None:
             entry = self._build(uniq)
