@@ -138,8 +138,9 @@ def w_seed004():
                     p.grad = None
                 return out
 
-            cols["compat.compile"] = (lambda t=t, b=b, y=y: comp(t["w1"], t["w2"], b, t["x1"],
-                                                                  t["x2"], y))
+            cols["compat.compile"] = lambda t=t, b=b, y=y: comp(
+                t["w1"], t["w2"], b, t["x1"], t["x2"], y
+            )
     arr = {k: jnp.asarray(v, jnp.float32) for k, v in vals.items()}
     bj, yj = jnp.asarray(1.0, jnp.float32), jnp.asarray(yt, jnp.float32)
 
@@ -218,15 +219,18 @@ def w_mlp(batch: int = 256, hidden: int = 512, lr: float = 0.01):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, 784)).astype(np.float32)
     labels = rng.integers(0, 10, batch)
-    init = [((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32),
-             np.zeros(o, np.float32)) for i, o in zip(widths[:-1], widths[1:], strict=True)]
+    init = [
+        ((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32), np.zeros(o, np.float32))
+        for i, o in zip(widths[:-1], widths[1:], strict=True)
+    ]
     cols = {}
     for name, mod in (("torch", torch), ("compat", compat)):
         if mod is None:
             continue
         F = mod.nn.functional
-        params = [(mod.tensor(W, requires_grad=True), mod.tensor(b, requires_grad=True))
-                  for W, b in init]
+        params = [
+            (mod.tensor(W, requires_grad=True), mod.tensor(b, requires_grad=True)) for W, b in init
+        ]
         Xt, Lt = mod.tensor(X), mod.tensor(labels)
 
         def step(mod=mod, F=F, params=params, Xt=Xt, Lt=Lt):
@@ -247,8 +251,10 @@ def w_mlp(batch: int = 256, hidden: int = 512, lr: float = 0.01):
 
         cols[name] = step
         if mod is compat:
-            params2 = [(compat.tensor(W, requires_grad=True), compat.tensor(b, requires_grad=True))
-                       for W, b in init]
+            params2 = [
+                (compat.tensor(W, requires_grad=True), compat.tensor(b, requires_grad=True))
+                for W, b in init
+            ]
             cstep = compat.compile(lambda ps, X_, L_, f=step, F=F: f(compat, F, ps, X_, L_))
             cols["compat.compile"] = lambda c=cstep, a=(params2, Xt, Lt): c(*a)
 
@@ -305,29 +311,42 @@ def fmt_r(a, b):
 def run(quick: bool) -> int:
     reps = 5 if quick else 9
     dev = jax.devices()[0]
-    print(f"# funcgrad benchmarks — JAX {jax.__version__} on {dev.platform} ({dev.device_kind}); "
-          f"torch {torch.__version__ if torch else 'not installed'} on CPU; "
-          f"{os.cpu_count()} CPU cores")
+    print(
+        f"# funcgrad benchmarks — JAX {jax.__version__} on {dev.platform} ({dev.device_kind}); "
+        f"torch {torch.__version__ if torch else 'not installed'} on CPU; "
+        f"{os.cpu_count()} CPU cores"
+    )
     rows = []
-    workloads = [("2xTx backward (n=4, seed 002/003)", lambda: w_2xtx(4), 300),
-                 ("seed 004 linear model backward", w_seed004, 300),
-                 ("64x8 linear-regression SGD step", w_sgd, 300)]
+    workloads = [
+        ("2xTx backward (n=4, seed 002/003)", lambda: w_2xtx(4), 300),
+        ("seed 004 linear model backward", w_seed004, 300),
+        ("64x8 linear-regression SGD step", w_sgd, 300),
+    ]
     for label, make, inner in workloads:
         cols = make()
-        rows.append((label, {c: timeit(cols[c], reps, inner) if c in cols else None
-                             for c in COLS}))
+        rows.append((label, {c: timeit(cols[c], reps, inner) if c in cols else None for c in COLS}))
     cols, flops = w_mlp()
     mlp_times = {c: timeit(cols[c], reps, 3 if quick else 5) if c in cols else None for c in COLS}
     rows.append(("MLP 784-512-512-10 SGD step, batch 256", mlp_times))
-    header = (f"{'workload':42s} " + " ".join(f"{c:>14s}" for c in COLS) +
-              "  compat/torch  compile/torch  compile/fg  fg/jax")
+    header = (
+        f"{'workload':42s} "
+        + " ".join(f"{c:>14s}" for c in COLS)
+        + "  compat/torch  compile/torch  compile/fg  fg/jax"
+    )
     print(header)
     print("-" * len(header))
     for label, t in rows:
-        ratios = (fmt_r(t["compat"], t["torch"]), fmt_r(t["compat.compile"], t["torch"]),
-                  fmt_r(t["compat.compile"], t["funcgrad"]), fmt_r(t["funcgrad"], t["jax"]))
-        print(f"{label:42s} " + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS) +
-              f"  {ratios[0]:>12s}  {ratios[1]:>13s}  {ratios[2]:>10s}  {ratios[3]:>6s}")
+        ratios = (
+            fmt_r(t["compat"], t["torch"]),
+            fmt_r(t["compat.compile"], t["torch"]),
+            fmt_r(t["compat.compile"], t["funcgrad"]),
+            fmt_r(t["funcgrad"], t["jax"]),
+        )
+        print(
+            f"{label:42s} "
+            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
+            + f"  {ratios[0]:>12s}  {ratios[1]:>13s}  {ratios[2]:>10s}  {ratios[3]:>6s}"
+        )
     peak = matmul_peak()
     print(f"\nmatmul peak (1024^3 float32 on {dev.platform}): {peak / 1e9:.1f} GFLOP/s")
     print("MLP achieved FLOP/s (forward + backward matmuls only) and ratio to that peak:")
@@ -342,15 +361,21 @@ def run(quick: bool) -> int:
         cols = w_2xtx(n)
         inner = 50 if n <= 10**5 else 5
         t = {c: timeit(cols[c], 3, inner) if c in cols else None for c in COLS}
-        print(f"{n:>10d} " + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS) +
-              f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['funcgrad'], t['jax']):>6s}")
+        print(
+            f"{n:>10d} "
+            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
+            + f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['funcgrad'], t['jax']):>6s}"
+        )
     print("\nScaling: MLP SGD step by hidden width (batch 256)")
     print(f"{'width':>10s} " + " ".join(f"{c:>14s}" for c in COLS) + "  compat/torch  fg/jax")
-    for width in ((128, 512) if quick else (128, 256, 512, 1024, 2048)):
+    for width in (128, 512) if quick else (128, 256, 512, 1024, 2048):
         cols, _ = w_mlp(hidden=width)
         t = {c: timeit(cols[c], 3, 3) if c in cols else None for c in COLS}
-        print(f"{width:>10d} " + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS) +
-              f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['funcgrad'], t['jax']):>6s}")
+        print(
+            f"{width:>10d} "
+            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
+            + f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['funcgrad'], t['jax']):>6s}"
+        )
     return 0
 
 

@@ -95,16 +95,26 @@ class _Compiled:
                 raise RuntimeError(
                     "compat.compile: an input tensor is part of an autograd graph built outside "
                     "the compiled function (it has a grad_fn). Pass leaf tensors (parameters, "
-                    "data) or detach() it first.")
+                    "data) or detach() it first."
+                )
             g = t._grad
-            key.append((t._data.shape, t._data.dtype, t._rg,
-                        None if g is None else (g._data.shape, g._data.dtype)))
+            key.append(
+                (
+                    t._data.shape,
+                    t._data.dtype,
+                    t._rg,
+                    None if g is None else (g._data.shape, g._data.dtype),
+                )
+            )
         return tuple(key)
 
     def __call__(self, *args, **kwargs):
         tensors: list[Tensor] = []
-        skel = (_flatten(args, tensors), _flatten(kwargs, tensors) if kwargs else None,
-                _flatten(self._refs(), tensors))
+        skel = (
+            _flatten(args, tensors),
+            _flatten(kwargs, tensors) if kwargs else None,
+            _flatten(self._refs(), tensors),
+        )
         # A tensor reachable twice is one state.
         seen: dict = {}
         for t in tensors:
@@ -124,8 +134,9 @@ class _Compiled:
         changed_datas, changed_grads, outs = jitted(datas, grads, args, kwargs)
         rgs, version_deltas, grad_version_deltas, out_meta, dmask, gmask = meta["after"]
         it_d, it_g = iter(changed_datas), iter(changed_grads)
-        for t, d0, g0, rg, dv, gdv, dm, gm in zip(uniq, datas, grads, rgs, version_deltas,
-                                                  grad_version_deltas, dmask, gmask, strict=True):
+        for t, d0, g0, rg, dv, gdv, dm, gm in zip(
+            uniq, datas, grads, rgs, version_deltas, grad_version_deltas, dmask, gmask, strict=True
+        ):
             d = next(it_d) if dm else d0
             g = next(it_g) if gm else g0
             t._data = d
@@ -146,9 +157,19 @@ class _Compiled:
         fn = self.fn
 
         def pure(datas, grads, args, kwargs):
-            saved = [(t._data, t._grad, t._rg, t._vc[0], t.grad_fn, t._output_nr,
-                      t._accumulator, None if t._grad is None else t._grad._vc[0])
-                     for t in uniq]
+            saved = [
+                (
+                    t._data,
+                    t._grad,
+                    t._rg,
+                    t._vc[0],
+                    t.grad_fn,
+                    t._output_nr,
+                    t._accumulator,
+                    None if t._grad is None else t._grad._vc[0],
+                )
+                for t in uniq
+            ]
             grad_objs = [t._grad for t in uniq]
             _tracing.depth = getattr(_tracing, "depth", 0) + 1
             try:
@@ -171,7 +192,8 @@ class _Compiled:
                         raise RuntimeError(
                             "compat.compile: the function left an input tensor attached to an "
                             "autograd graph (an in-place op recorded on it). Compiled steps "
-                            "must leave inputs as leaves.")
+                            "must leave inputs as leaves."
+                        )
                 out_arrays, out_meta = _strip(out, uniq)
                 # Only state the step changed leaves the program: pass-through outputs would cost
                 # a buffer each per call.
@@ -179,13 +201,15 @@ class _Compiled:
                 gmask = [ng is not g for ng, g in zip(new_grads, grads, strict=True)]
                 meta["after"] = (rgs, deltas, gdeltas, out_meta, dmask, gmask)
                 self.traces += 1
-                return ([d for d, m in zip(new_datas, dmask, strict=True) if m],
-                        [g for g, m in zip(new_grads, gmask, strict=True) if m], out_arrays)
+                return (
+                    [d for d, m in zip(new_datas, dmask, strict=True) if m],
+                    [g for g, m in zip(new_grads, gmask, strict=True) if m],
+                    out_arrays,
+                )
             finally:
                 _tracing.depth -= 1
                 for t, s, go in zip(uniq, saved, grad_objs, strict=True):
-                    (t._data, _, t._rg, t._vc[0], t.grad_fn, t._output_nr, t._accumulator,
-                     gv) = s
+                    (t._data, _, t._rg, t._vc[0], t.grad_fn, t._output_nr, t._accumulator, gv) = s
                     t._grad = go
                     if go is not None:
                         go._vc[0] = gv

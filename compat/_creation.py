@@ -22,7 +22,8 @@ def _finish(arr, requires_grad: bool) -> Tensor:
     if requires_grad:
         if t.dtype.category < 2:
             raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients")
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         t._rg = True
     return t
 
@@ -36,10 +37,10 @@ def _size(size) -> tuple:
             s = int(s.item())
         if not isinstance(s, (int, np.integer)):
             raise TypeError(
-                f"expected a sequence of integers or a single integer, got '{type(s).__name__}'")
+                f"expected a sequence of integers or a single integer, got '{type(s).__name__}'"
+            )
         if s < 0:
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {s}: {list(size)}")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
 
@@ -95,7 +96,8 @@ def _check_nesting(data) -> None:
             raise TypeError("not a sequence")
         if len(seq) != shape[dim]:
             raise ValueError(
-                f"expected sequence of length {shape[dim]} at dim {dim} (got {len(seq)})")
+                f"expected sequence of length {shape[dim]} at dim {dim} (got {len(seq)})"
+            )
         for item in seq:
             walk(item, dim + 1)
 
@@ -110,7 +112,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
-            "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+            "torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
         arr = data._data if dtype is None else data._data.astype(_dt(dtype).jax)
         return _finish(arr, requires_grad)
     if isinstance(data, jax.Array) and not isinstance(data, jax.core.Tracer):
@@ -172,8 +177,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     del device
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
-    return _fill((size,) if isinstance(size, int) else (tuple(size),), fill_value, dtype,
-                 requires_grad)
+    return _fill(
+        (size,) if isinstance(size, int) else (tuple(size),), fill_value, dtype, requires_grad
+    )
 
 
 def _like(t, value, dtype, requires_grad):
@@ -217,8 +223,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError(
-            "upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)
         dt = _dtype.int64 if is_int else _dtype.get_default_dtype()
@@ -226,9 +231,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         dt = _dt(dtype)
     n = int(math.ceil((end - start) / step))
     if dt.category == 1:
-        arr = (np.int64(start) + np.arange(n, dtype=np.int64) * np.int64(step)) \
-            if all(float(v).is_integer() for v in vals) else \
-            (start + np.arange(n, dtype=np.float64) * step).astype(np.int64)
+        arr = (
+            (np.int64(start) + np.arange(n, dtype=np.int64) * np.int64(step))
+            if all(float(v).is_integer() for v in vals)
+            else (start + np.arange(n, dtype=np.float64) * step).astype(np.int64)
+        )
     else:
         # torch computes start + i * step in double for float types, then casts.
         arr = start + np.arange(n, dtype=np.float64) * step
@@ -250,8 +257,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         step = (e - s) / ft.type(steps - 1)
         i = np.arange(steps)
         half = steps // 2
-        arr = np.where(i < half, s + step * i.astype(ft),
-                       e - step * (steps - i - 1).astype(ft)).astype(ft)
+        arr = np.where(
+            i < half, s + step * i.astype(ft), e - step * (steps - i - 1).astype(ft)
+        ).astype(ft)
     return _finish(jnp.asarray(arr.astype(dt.jax)), requires_grad)
 
 
@@ -334,7 +342,8 @@ def _gen(generator):
     if is_compiling():
         raise RuntimeError(
             "compat.compile: random tensors cannot be drawn inside a compiled function (the "
-            "draw would be frozen into the program). Draw them outside and pass them in.")
+            "draw would be frozen into the program). Draw them outside and pass them in."
+        )
     return default_generator if generator is None else generator
 
 
@@ -342,7 +351,7 @@ def _rand_common(kind, size, dtype, requires_grad, generator):
     shape = _size(size)
     dt = _dt(dtype)
     if dt.category < 2:
-        raise NotImplementedError(f'"{kind}" not implemented for \'{_long(dt)}\'')
+        raise NotImplementedError(f"\"{kind}\" not implemented for '{_long(dt)}'")
     fn = getattr(_gen(generator), "randn" if kind.startswith("normal") else "rand")
     return _finish(jnp.asarray(fn(shape, dt.name)), requires_grad)
 
@@ -368,17 +377,16 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 
 
 def randn_like(t, *, dtype=None, requires_grad=False, generator=None):
-    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
-                 generator=generator)
+    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, generator=generator)
 
 
 def rand_like(t, *, dtype=None, requires_grad=False, generator=None):
-    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
-                generator=generator)
+    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     """Mirrors `torch.randint(low=0, high, size)`."""
     del device
     if size is None:

@@ -59,13 +59,31 @@ bool_ = dtype("bool", jnp.bool_, _BOOL, "BoolTensor")
 complex64 = dtype("complex64", jnp.complex64, _COMPLEX, "ComplexFloatTensor")
 complex128 = dtype("complex128", jnp.complex128, _COMPLEX, "ComplexDoubleTensor")
 
-ALL = (float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool_, complex64,
-       complex128)
+ALL = (
+    float32,
+    float64,
+    float16,
+    bfloat16,
+    int64,
+    int32,
+    int16,
+    int8,
+    uint8,
+    bool_,
+    complex64,
+    complex128,
+)
 _BY_JAX = {d.jax: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 ALIASES = {
-    "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
-    "short": int16, "cfloat": complex64, "cdouble": complex128,
+    "float": float32,
+    "double": float64,
+    "half": float16,
+    "long": int64,
+    "int": int32,
+    "short": int16,
+    "cfloat": complex64,
+    "cdouble": complex128,
 }
 
 _default_float = [float32]
@@ -83,8 +101,7 @@ def get_default_dtype() -> dtype:
 def set_default_dtype(d: dtype) -> None:
     """Mirrors `torch.set_default_dtype(d)`: only float32 and float64 are accepted."""
     if d not in (float32, float64, float16, bfloat16):
-        raise TypeError(
-            f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_float[0] = d
 
 

@@ -71,7 +71,8 @@ def _version_error(t, expected, node):
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{_legacy(t)} {shape}]{where} is at version {t._vc[0]}; expected version "
         f"{expected} instead. Hint: enable anomaly detection to find the operation that failed "
-        "to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        "to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
 
 
 def _prepare_roots(tensors, grad_tensors, graph):
@@ -82,18 +83,20 @@ def _prepare_roots(tensors, grad_tensors, graph):
         if not isinstance(t, Tensor):
             raise TypeError(
                 f"backward(): argument 'tensors' must be a Tensor or sequence of Tensors, not "
-                f"{type(t).__name__}")
+                f"{type(t).__name__}"
+            )
         if not t._rg:
             raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn")
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
         g = None if grad_tensors is None else grad_tensors[i]
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if t.dtype.category != 2:
                 raise RuntimeError(
-                    "grad can be implicitly created only for real scalar outputs but got "
-                    f"{t.dtype}")
+                    f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
+                )
             garr = _ones(t._data.shape, t._data.dtype)
             g = Tensor._make(garr) if graph else garr
         else:
@@ -107,12 +110,14 @@ def _prepare_roots(tensors, grad_tensors, graph):
                 else:
                     raise RuntimeError(
                         f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                        f"output[{i}] has a shape of {t.shape}.")
+                        f"output[{i}] has a shape of {t.shape}."
+                    )
             if g.dtype.category != t.dtype.category:
                 raise RuntimeError(
                     "For complex Tensors, both grad_output and output are required to have the "
                     "same dtype. Mismatch in dtype: grad_output[0] has a dtype of "
-                    f"{g.dtype} and output[0] has a dtype of {t.dtype}.")
+                    f"{g.dtype} and output[0] has a dtype of {t.dtype}."
+                )
             g = g if graph else g._data
         roots.append((_edge(t), g))
     return roots
@@ -297,22 +302,35 @@ def _plan_signature(roots, order, capture, only):
             arrays.append(())
             continue
         saved = node._saved
-        if (getattr(cls, "_no_jit", False) or node._hooks or node._pre_hooks
-                or saved is _SAVED_FREED or node.__dict__.get("_tensors")):
+        if (
+            getattr(cls, "_no_jit", False)
+            or node._hooks
+            or node._pre_hooks
+            or saved is _SAVED_FREED
+            or node.__dict__.get("_tensors")
+        ):
             return None
         slots = tuple(isinstance(x, (Tensor, jax.Array)) for x in saved)
         statics = tuple(None if a else x for a, x in zip(slots, saved, strict=True))
         nf = tuple((-1 if m is None else index[m], nr) for m, nr in node.next_functions)
         entries.append((cls, node._extra, nf, statics, slots, node._nout))
-        arrays.append(tuple(x._data if isinstance(x, Tensor) else x
-                            for a, x in zip(slots, saved, strict=True) if a))
+        arrays.append(
+            tuple(
+                x._data if isinstance(x, Tensor) else x
+                for a, x in zip(slots, saved, strict=True)
+                if a
+            )
+        )
     ranks = tuple(sorted(range(len(order)), key=lambda i: -order[i]._seq))
     root_sig = tuple((index[n], nr) for (n, nr), _ in roots if n is not None)
     tgt = capture if capture is not None else only
     if only is not None and any(type(n) is not AccumulateGrad for n, _ in only):
         return None  # non-leaf inputs= keep their .grad: the interpreted pass handles that
-    tgt_sig = None if tgt is None else tuple(sorted(
-        (index[n], nr) for n, nr in tgt if n is not None and n in index))
+    tgt_sig = (
+        None
+        if tgt is None
+        else tuple(sorted((index[n], nr) for n, nr in tgt if n is not None and n in index))
+    )
     key = (tuple(entries), ranks, root_sig, tgt_sig, capture is not None)
     try:
         hash(key)
@@ -349,8 +367,11 @@ def _make_plan_executor(key):
             if i not in reach:
                 reach.add(i)
                 stack.extend(parents[i])
-    out_slots = sorted(targets) if targets is not None else [
-        (i, 0) for i, e in enumerate(entries) if e[0] == "acc"]
+    out_slots = (
+        sorted(targets)
+        if targets is not None
+        else [(i, 0) for i, e in enumerate(entries) if e[0] == "acc"]
+    )
     F = _raw_ns()
 
     def execute(root_grads, arrays):
@@ -427,8 +448,12 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
     root_grads = [g for (n, _), g in roots if n is not None]
     try:
         outs = executor(root_grads, arrays)
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
-            jax.errors.TracerArrayConversionError, jax.errors.TracerIntegerConversionError):
+    except (
+        jax.errors.ConcretizationTypeError,
+        jax.errors.TracerBoolConversionError,
+        jax.errors.TracerArrayConversionError,
+        jax.errors.TracerIntegerConversionError,
+    ):
         _plan_cache[key] = None
         _plan_seen[key] = -(10**9)  # never again for this structure
         return False
@@ -504,8 +529,12 @@ def _raw_rule_jitted(node, g, args):
         return None
     try:
         return fn(g, [args[i] for i in arr_pos])
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
-            jax.errors.TracerArrayConversionError, jax.errors.TracerIntegerConversionError):
+    except (
+        jax.errors.ConcretizationTypeError,
+        jax.errors.TracerBoolConversionError,
+        jax.errors.TracerArrayConversionError,
+        jax.errors.TracerIntegerConversionError,
+    ):
         _rule_jit[key] = _NO_JIT
         return None
 
@@ -534,8 +563,7 @@ def apply_node(node, buf, create_graph, F=None):
     if not isinstance(out, tuple):
         out = (out,)
     if node._hooks:
-        wrap = (lambda x: x) if create_graph else (
-            lambda x: None if x is None else Tensor._make(x))
+        wrap = (lambda x: x) if create_graph else (lambda x: None if x is None else Tensor._make(x))
         gi = tuple(wrap(x) for x in out)
         go = tuple(wrap(x) for x in buf)
         for hook in list(node._hooks.values()):
@@ -613,8 +641,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors)
     if grad_tensors is not None and len(grad_tensors) != len(tensors):
-        raise RuntimeError(
-            f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
     if create_graph and not _warned_create_graph:
         # torch warns once per process (TORCH_WARN_ONCE in its engine).
         _warned_create_graph = True
@@ -638,8 +665,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     run(roots, retain_graph=retain_graph, create_graph=create_graph, only=only)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
     """Mirrors `torch.autograd.grad`: returns gradients instead of accumulating them."""
     del only_inputs
     if is_grads_batched:
@@ -653,11 +689,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not allow_unused and materialize_grads:
         raise ValueError(
             "Expected allow_unused to be True or not passed when materialize_grads=True, but "
-            "got: allow_unused=False.")
+            "got: allow_unused=False."
+        )
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise RuntimeError(
             f"grad requires one grad_output per output: got {len(grad_outputs)} grad_outputs "
-            f"and {len(outputs)} outputs")
+            f"and {len(outputs)} outputs"
+        )
     if retain_graph is None:
         retain_graph = create_graph
     edges = []
@@ -669,8 +707,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         edges.append(_edge(t))
     roots = _prepare_roots(outputs, grad_outputs, create_graph)
     capture = {e: None for e in edges}
-    run(roots, retain_graph=retain_graph, create_graph=create_graph, capture=capture,
-        accumulate=False)
+    run(
+        roots,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        capture=capture,
+        accumulate=False,
+    )
     result = []
     for i, (e, t) in enumerate(zip(edges, inputs, strict=True)):
         g = capture.get(e)
@@ -678,7 +721,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
-                    "the graph. Set allow_unused=True if this is the desired behavior.")
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
             result.append(Tensor._make(jnp.zeros_like(t._data)) if materialize_grads else None)
             continue
         if not isinstance(g, Tensor):

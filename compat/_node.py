@@ -40,8 +40,18 @@ class Node:
     `next_functions` is a tuple of `(node or None, output_nr)` pairs, one per differentiable input.
     """
 
-    __slots__ = ("next_functions", "_saved", "_saved_versions", "_seq", "_hooks", "_pre_hooks",
-                 "_extra", "_nout", "__weakref__", "__dict__")
+    __slots__ = (
+        "next_functions",
+        "_saved",
+        "_saved_versions",
+        "_seq",
+        "_hooks",
+        "_pre_hooks",
+        "_extra",
+        "_nout",
+        "__weakref__",
+        "__dict__",
+    )
     # Subclasses set: the backward rule, the names of saved values (for `_saved_<name>`).
     _rule = None
     _saved_names: tuple = ()
@@ -73,7 +83,7 @@ class Node:
         # torchviz reads saved values as `_saved_<name>` attributes, as torch exposes them.
         if attr.startswith("_saved_"):
             names = type(self)._saved_names
-            key = attr[len("_saved_"):]
+            key = attr[len("_saved_") :]
             if key in names:
                 saved = object.__getattribute__(self, "_saved")
                 if saved is _SAVED_FREED:
@@ -116,8 +126,11 @@ def node_class(torch_name: str, rule, saved: tuple = ()) -> type:
         namespace (raw JAX arrays, or compat tensors when the graph of the backward is recorded).
       saved: names of the saved values, exposed as `grad_fn._saved_<name>`.
     """
-    cls = type(torch_name, (Node,), {"__slots__": (), "_rule": staticmethod(rule),
-                                     "_saved_names": tuple(saved)})
+    cls = type(
+        torch_name,
+        (Node,),
+        {"__slots__": (), "_rule": staticmethod(rule), "_saved_names": tuple(saved)},
+    )
     # Makes repr() read `<MulBackward0 object at 0x...>`, as torch's C++ classes print.
     cls.__module__ = "builtins"
     _classes.setdefault(torch_name, cls)
@@ -130,7 +143,8 @@ def new_node(cls, inputs, saved=(), extra=None, nout: int = 1) -> Node:
     node.next_functions = tuple(edge(t) for t in inputs)
     node._saved = saved
     node._saved_versions = tuple(
-        (t, t._vc[0]) for t in saved if getattr(t, "_vc", None) is not None)
+        (t, t._vc[0]) for t in saved if getattr(t, "_vc", None) is not None
+    )
     node._seq = next(_seq)
     node._hooks = None
     node._pre_hooks = None

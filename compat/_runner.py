@@ -108,8 +108,14 @@ def _run_cell(code: str, ns: dict) -> None:
 
 def _quiet(code: str) -> bool:
     """IPython's rule: a cell whose last token (comments aside) is `;` displays nothing."""
-    skip = (tokenize.ENDMARKER, tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT,
-            tokenize.INDENT, tokenize.DEDENT)
+    skip = (
+        tokenize.ENDMARKER,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.COMMENT,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+    )
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
     except (tokenize.TokenError, SyntaxError):
@@ -143,7 +149,10 @@ def pretty(obj, width: int = 79) -> str:
         return open_ + (",\n" + ind).join(lines) + trail + close
     if type(obj).__repr__ is object.__repr__:
         mod = type(obj).__module__
-        name = type(obj).__qualname__ if mod in ("builtins", "__main__") else \
-            f"{mod}.{type(obj).__qualname__}"
+        name = (
+            type(obj).__qualname__
+            if mod in ("builtins", "__main__")
+            else f"{mod}.{type(obj).__qualname__}"
+        )
         return f"<{name} at {hex(id(obj))}>"
     return repr(obj)

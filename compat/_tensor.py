@@ -56,9 +56,21 @@ class Tensor:
     write through to a view's base; memory layout (strides, contiguity) is not modelled.
     """
 
-    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_output_nr", "_vc", "_view",
-                 "_accumulator", "_retains_grad", "_hooks", "_post_acc_hooks", "__weakref__",
-                 "__dict__")
+    __slots__ = (
+        "_data",
+        "_rg",
+        "_grad",
+        "grad_fn",
+        "_output_nr",
+        "_vc",
+        "_view",
+        "_accumulator",
+        "_retains_grad",
+        "_hooks",
+        "_post_acc_hooks",
+        "__weakref__",
+        "__dict__",
+    )
     __array_priority__ = 1000
 
     def __new__(cls, *args, **kwargs):
@@ -165,7 +177,8 @@ class Tensor:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach().")
+                "var_no_grad = var.detach()."
+            )
         if requires_grad and self.dtype.category < 2:
             raise RuntimeError(f"only Tensors of {kinds} can require gradients")
         self._rg = requires_grad
@@ -187,7 +200,8 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(
                     f"assigned grad expected to be a Tensor or None but got grad of type "
-                    f"{type(value).__name__}")
+                    f"{type(value).__name__}"
+                )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
                     "attempting to assign a gradient with dtype "
@@ -196,12 +210,14 @@ class Tensor:
                     "tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
                     "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
                     "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
-                    "gradient may break downstream systems that assume they match.")
+                    "gradient may break downstream systems that assume they match."
+                )
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
                     f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
-                    "tensor are the same size")
+                    "tensor are the same size"
+                )
         self._grad = value
 
     @grad.deleter
@@ -227,8 +243,7 @@ class Tensor:
     def register_hook(self, hook) -> RemovableHandle:
         """Mirrors `Tensor.register_hook(hook)`: `hook(grad)` may return a replacement gradient."""
         if not self._rg:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that doesn't require gradient")
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
             self._hooks = {}
         h = RemovableHandle(self._hooks)
@@ -241,7 +256,8 @@ class Tensor:
         """Mirrors torch's: `hook(tensor)` runs after the leaf's `.grad` was accumulated."""
         if self.grad_fn is not None:
             raise RuntimeError(
-                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
         if self._post_acc_hooks is None:
             self._post_acc_hooks = {}
         h = RemovableHandle(self._post_acc_hooks)
@@ -253,8 +269,9 @@ class Tensor:
         inputs=None)`."""
         from . import _engine
 
-        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
-                         create_graph, inputs)
+        _engine.backward(
+            (self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs
+        )
 
     @property
     def data(self) -> Tensor:
@@ -279,7 +296,8 @@ class Tensor:
                 "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the Optimizer."
-                "zero_grad() function in torch/optim/optimizer.py as the solution.")
+                "zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
         self.grad_fn = None
         self._rg = False
         self._output_nr = 0
@@ -298,7 +316,8 @@ class Tensor:
         """Mirrors `Tensor.item()`: a Python number."""
         if self._data.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
         try:
             return np.asarray(self._data).reshape(()).item()
         except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
@@ -312,14 +331,16 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead.")
+                "instead."
+            )
         return np.asarray(self._data)
 
     def __array__(self, dtype=None, copy=None):
         if self._rg:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead.")
+                "instead."
+            )
         arr = np.asarray(self._data)
         return arr if dtype is None else arr.astype(dtype)
 
@@ -383,7 +404,8 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                 "protocol at the moment.  If you were attempting to deepcopy a module, this may "
                 "be because of a torch.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001")
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
         t = Tensor._make(self._data, self._rg)
         if self._grad is not None:
             t._grad = Tensor._make(self._grad._data)
@@ -399,7 +421,8 @@ def _rebuild(arr, requires_grad):
 
 def _dtype_cname(d) -> str:
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}.get(
-        d.name, d.name)
+        d.name, d.name
+    )
 
 
 def _printing_repr(t: Tensor) -> str:
@@ -408,8 +431,12 @@ def _printing_repr(t: Tensor) -> str:
     if isinstance(t._data, jax.core.Tracer):
         return f"tensor(<traced {t.dtype.name}{list(t._data.shape)}>)"
     fn = t.grad_fn
-    return format_tensor(np.asarray(t._data), t.dtype.name, requires_grad=t._rg,
-                         grad_fn_name=None if fn is None else type(fn).__name__)
+    return format_tensor(
+        np.asarray(t._data),
+        t.dtype.name,
+        requires_grad=t._rg,
+        grad_fn_name=None if fn is None else type(fn).__name__,
+    )
 
 
 from . import _ops  # noqa: E402  (ops need Tensor defined first)

@@ -61,5 +61,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line(
                 f"CI: {len(_skipped)} test(s) were skipped; on CI every test must run "
-                f"(first: {_skipped[0]})", red=True)
+                f"(first: {_skipped[0]})",
+                red=True,
+            )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

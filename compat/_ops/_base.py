@@ -53,8 +53,11 @@ def to_array(x, dt=None):
         return arr if dt is None or arr.dtype == dt.jax else arr.astype(dt.jax)
     if dt is None:
         dt = infer_dtype(x)
-    return jnp.asarray(np.asarray(x, dtype=dt.jax)) if not isinstance(x, jax.Array) else \
-        x.astype(dt.jax)
+    return (
+        jnp.asarray(np.asarray(x, dtype=dt.jax))
+        if not isinstance(x, jax.Array)
+        else x.astype(dt.jax)
+    )
 
 
 def infer_dtype(x) -> _dtype.dtype:
@@ -98,8 +101,10 @@ def check_broadcast(sa: tuple, sb: tuple) -> None:
         x = sa[-i] if i <= len(sa) else 1
         y = sb[-i] if i <= len(sb) else 1
         if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
-                               f"({y}) at non-singleton dimension {n - i}")
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b "
+                f"({y}) at non-singleton dimension {n - i}"
+            )
 
 
 def promote(*args, broadcast: bool = True):
@@ -219,7 +224,8 @@ def op(torch_name: str, saved: tuple = ()):
 def _reduce_plan(shape: tuple, target: tuple):
     lead = len(shape) - len(target)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(target) if s == 1 and shape[lead + i] != 1)
+        lead + i for i, s in enumerate(target) if s == 1 and shape[lead + i] != 1
+    )
     return axes
 
 

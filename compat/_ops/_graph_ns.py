@@ -44,8 +44,11 @@ def _FlatSetZeroBackward(F, node, g):  # noqa: N802
 @op("FlatTakeBackward0")
 def _FlatTakeBackward(F, node, g):  # noqa: N802
     idx, shape = node._extra
-    return (F.reshape(F.scatter_zeros((_numel(shape),), F.data_of(idx).ravel(), F.reshape(
-        g, (-1,))), shape),)
+    return (
+        F.reshape(
+            F.scatter_zeros((_numel(shape),), F.data_of(idx).ravel(), F.reshape(g, (-1,))), shape
+        ),
+    )
 
 
 def _numel(shape):

@@ -154,8 +154,7 @@ _METHODS = {
     "mul": lambda self, o: ew.mul(self, o),
     "multiply": lambda self, o: ew.mul(self, o),
     "div": lambda self, o, *, rounding_mode=None: ew.div(self, o, rounding_mode=rounding_mode),
-    "divide": lambda self, o, *, rounding_mode=None: ew.div(self, o,
-                                                             rounding_mode=rounding_mode),
+    "divide": lambda self, o, *, rounding_mode=None: ew.div(self, o, rounding_mode=rounding_mode),
     "true_divide": lambda self, o: ew.div(self, o),
     "pow": lambda self, e: ew.pow(self, e),
     "neg": ew.neg,
@@ -206,14 +205,16 @@ _METHODS = {
     "sum": _sum,
     "mean": _mean,
     "prod": lambda self, dim=None, keepdim=False, *, dtype=None: reductions.prod(
-        self, dim, keepdim, dtype=dtype),
+        self, dim, keepdim, dtype=dtype
+    ),
     "max": _max,
     "min": _min,
     "amax": lambda self, dim=None, keepdim=False: reductions.amax(self, dim, keepdim),
     "argmax": lambda self, dim=None, keepdim=False: reductions.argmax(self, dim, keepdim),
     "argmin": lambda self, dim=None, keepdim=False: reductions.argmin(self, dim, keepdim),
     "norm": lambda self, p="fro", dim=None, keepdim=False, dtype=None: reductions.norm(
-        self, p, dim, keepdim, dtype),
+        self, p, dim, keepdim, dtype
+    ),
     "var": reductions.var,
     "std": reductions.std,
     "logsumexp": reductions.logsumexp,
@@ -275,10 +276,39 @@ _METHODS = {
     "copy_": _copy_,
 }
 
-for _name in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "sin", "cos",
-              "tanh", "sigmoid", "relu", "abs", "clamp", "clamp_min", "clamp_max", "square",
-              "reciprocal", "sign", "floor", "ceil", "round", "masked_fill", "t", "transpose",
-              "unsqueeze", "squeeze", "log1p", "rsqrt"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "neg",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "abs",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "square",
+    "reciprocal",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "masked_fill",
+    "t",
+    "transpose",
+    "unsqueeze",
+    "squeeze",
+    "log1p",
+    "rsqrt",
+):
     _METHODS[_name + "_"] = _inplace(_METHODS[_name])
 _METHODS["subtract_"] = _METHODS["sub_"]
 _METHODS["multiply_"] = _METHODS["mul_"]

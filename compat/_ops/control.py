@@ -14,4 +14,5 @@ def concrete_error(what: str):
         "Python control flow that depends on tensor values (`if t > 0:`, `while t.norm() < c:`, "
         "`t.item()`) cannot be compiled. Run this function eagerly (without compat.compile), or "
         "express the branch with `compat.where(cond, a, b)` and the loop with "
-        "`funcgrad.while_loop(cond_fun, body_fun, init_val, max_steps)`.")
+        "`funcgrad.while_loop(cond_fun, body_fun, init_val, max_steps)`."
+    )

@@ -74,12 +74,14 @@ def _check_sub(a, b):
     if all(getattr(t, "dtype", None) is _dtype.bool_ or isinstance(t, bool) for t in (a, b)):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
-            "or `logical_xor()` operator instead.")
+            "or `logical_xor()` operator instead."
+        )
     for t in (a, b):
         if getattr(t, "dtype", None) is _dtype.bool_ or isinstance(t, bool):
             raise RuntimeError(
                 "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
 
 
 # -- mul / div ------------------------------------------------------------------------------------
@@ -125,7 +127,8 @@ def div(a, b, *, rounding_mode=None):
         else:
             raise RuntimeError(
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                f"'{rounding_mode}'")
+                f"'{rounding_mode}'"
+            )
         return record(out, DivBackward2, (a, b), (), (_shape(a), _shape(b)))
     rd = _dtype.result_type(a, b)
     if rd.category < 2:
@@ -204,9 +207,9 @@ def pow(a, b):  # noqa: A001 - torch's name
         (x, y), rd = promote(a, b)
         if rd is not b.dtype:
             b = b.to(rd)
-        return record(x ** y, PowBackward2, (b,), (b, OUT), a)
+        return record(x**y, PowBackward2, (b,), (b, OUT), a)
     (x, y), rd = promote(a, b)
-    return record(x ** y, PowBackward1, (a, b), (a, b, OUT), (_shape(a), _shape(b)))
+    return record(x**y, PowBackward1, (a, b), (a, b, OUT), (_shape(a), _shape(b)))
 
 
 # -- unary ----------------------------------------------------------------------------------------
@@ -417,8 +420,7 @@ def minimum(a, b):
 
 @op("WhereBackward0", saved=("condition",))
 def WhereBackward0(F, node, g, cond):  # noqa: N802
-    return (F.sum_to(F.mask(g, cond), node._extra[0]),
-            F.sum_to(F.mask(g, ~cond), node._extra[1]))
+    return (F.sum_to(F.mask(g, cond), node._extra[0]), F.sum_to(F.mask(g, ~cond), node._extra[1]))
 
 
 def where(cond, a=None, b=None):
@@ -430,8 +432,7 @@ def where(cond, a=None, b=None):
     c = data(cond)
     (x, y), _ = promote(a, b)
     # torch's WhereBackward0 has edges to `input` and `other` only (the condition has none).
-    return record(jnp.where(c, x, y), WhereBackward0, (a, b), (c,),
-                  (_shape(a), _shape(b)))
+    return record(jnp.where(c, x, y), WhereBackward0, (a, b), (c,), (_shape(a), _shape(b)))
 
 
 # -- comparisons and logic (never differentiable) -------------------------------------------------
@@ -458,7 +459,8 @@ def logical_not(a):
 def bitwise_not(a):
     if a.dtype.category >= 2:
         raise TypeError(
-            "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
     return Tensor._make(jnp.invert(a._data))
 
 
@@ -466,7 +468,7 @@ def _bitwise(fn, sym):
     def f(a, b):
         (x, y), rd = promote(a, b)
         if rd.category >= 2:
-            raise RuntimeError(f'"{sym}_cpu" not implemented for \'{_cname(rd)}\'')
+            raise RuntimeError(f"\"{sym}_cpu\" not implemented for '{_cname(rd)}'")
         return Tensor._make(fn(x, y))
 
     return f

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from ._base import op, record
 from .shape import _legacy_name
+
+# Compiled once: dispatch through JAX's C++ fast path (cheaper than jnp's Python layers).
+_k_dot = jax.jit(jnp.dot)
+_k_matmul = jax.jit(jnp.matmul)
 
 
 @op("DotBackward0", saved=("self", "tensor"))
@@ -22,13 +27,15 @@ def dot(a, b):
     if a.dtype is not b.dtype:
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
-            f"{_legacy_name(a.dtype)} and {_legacy_name(b.dtype)}")
+            f"{_legacy_name(a.dtype)} and {_legacy_name(b.dtype)}"
+        )
     n, m = a._data.shape[0], b._data.shape[0]
     if n != m:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
-            f"number of elements, but got {n} and {m} elements respectively")
-    return record(jnp.dot(a._data, b._data), DotBackward0, (a, b), (a, b))
+            f"number of elements, but got {n} and {m} elements respectively"
+        )
+    return record(_k_dot(a._data, b._data), DotBackward0, (a, b), (a, b))
 
 
 @op("MmBackward0", saved=("self", "mat2"))
@@ -42,12 +49,19 @@ def _same_dtype(a, b, what):
     if a.dtype is not b.dtype:
         raise RuntimeError(
             f"expected {what[0]} and {what[1]} to have the same dtype, but got: "
-            f"{_long(a.dtype)} != {_long(b.dtype)}")
+            f"{_long(a.dtype)} != {_long(b.dtype)}"
+        )
 
 
 def _long(d):
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(d.name, d.name)
+    return {
+        "float32": "float",
+        "float64": "double",
+        "int64": "long int",
+        "int32": "int",
+        "float16": "c10::Half",
+        "bfloat16": "c10::BFloat16",
+    }.get(d.name, d.name)
 
 
 def mm(a, b):
@@ -59,9 +73,10 @@ def mm(a, b):
     if a._data.shape[1] != b._data.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a._data.shape[0]}x{a._data.shape[1]} "
-            f"and {b._data.shape[0]}x{b._data.shape[1]})")
+            f"and {b._data.shape[0]}x{b._data.shape[1]})"
+        )
     _same_dtype(a, b, ("self", "mat2"))
-    return record(jnp.matmul(a._data, b._data), MmBackward0, (a, b), (a, b))
+    return record(_k_matmul(a._data, b._data), MmBackward0, (a, b), (a, b))
 
 
 @op("MvBackward0", saved=("self", "vec"))
@@ -75,8 +90,9 @@ def mv(a, v):
     if a._data.shape[1] != v._data.shape[0]:
         raise RuntimeError(
             f"size mismatch, got input ({a._data.shape[0]}), mat ({a._data.shape[0]}x"
-            f"{a._data.shape[1]}), vec ({v._data.shape[0]})")
-    return record(jnp.matmul(a._data, v._data), MvBackward0, (a, v), (a, v))
+            f"{a._data.shape[1]}), vec ({v._data.shape[0]})"
+        )
+    return record(_k_matmul(a._data, v._data), MvBackward0, (a, v), (a, v))
 
 
 @op("BmmBackward0", saved=("self", "mat2"))
@@ -89,7 +105,7 @@ def BmmBackward0(F, node, g, a, b):  # noqa: N802
 def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
-    return record(jnp.matmul(a._data, b._data), BmmBackward0, (a, b), (a, b))
+    return record(_k_matmul(a._data, b._data), BmmBackward0, (a, b), (a, b))
 
 
 @op("UnsafeViewBackward0", saved=("self", "other"))
@@ -117,8 +133,8 @@ def matmul(a, b):
     """Mirrors `torch.matmul`: dispatches to dot / mv / mm as torch does (same grad_fn names)."""
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
-            f"{b.ndim}D")
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
     if a.ndim == 1 and b.ndim == 1:
         return dot(a, b)
     if a.ndim == 2 and b.ndim == 1:
@@ -129,7 +145,8 @@ def matmul(a, b):
         if a._data.shape[0] != b._data.shape[0]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied (1x{a._data.shape[0]} and "
-                f"{b._data.shape[0]}x{b._data.shape[1]})")
+                f"{b._data.shape[0]}x{b._data.shape[1]})"
+            )
         # torch squeezes the mm result in place (`squeeze_(-2)`): grad_fn SqueezeBackward4.
         return squeeze(mm(unsqueeze(a, 0), b), 0, _inplace=True)
     if a.ndim == 2 and b.ndim == 2:
@@ -138,9 +155,15 @@ def matmul(a, b):
         raise RuntimeError(
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{a._data.shape[0]}, {a._data.shape[-1]}] but got: "
-            f"[{b._data.shape[0]}, {b._data.shape[-2]}].")
-    return record(jnp.matmul(a._data, b._data), MatmulNdBackward, (a, b), (a, b),
-                  (a._data.shape, b._data.shape))
+            f"[{b._data.shape[0]}, {b._data.shape[-2]}]."
+        )
+    return record(
+        _k_matmul(a._data, b._data),
+        MatmulNdBackward,
+        (a, b),
+        (a, b),
+        (a._data.shape, b._data.shape),
+    )
 
 
 def outer(a, b):

@@ -45,7 +45,8 @@ def _no_weight_grad(weight, fn_name):
     if isinstance(weight, Tensor) and weight._rg and is_grad_enabled():
         raise RuntimeError(
             f"The function '{fn_name}' is not differentiable with respect to argument 'weight'. "
-            "This input cannot have requires_grad True.")
+            "This input cannot have requires_grad True."
+        )
 
 
 def _size(shape):
@@ -94,7 +95,8 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
 def _check_same_size(input, target, what="Using a target size"):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(
-            f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
 
 
 @op("MseLossBackward0", saved=("self", "target"))
@@ -116,7 +118,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.", UserWarning, stacklevel=2)
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=2,
+        )
         from ._base import check_broadcast
         from .shape import broadcast_to
 
@@ -147,8 +152,9 @@ def BinaryCrossEntropyWithLogitsBackward0(F, node, g, x, y, w, pw):  # noqa: N80
     return gx, gy
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """Mirrors `torch.nn.functional.binary_cross_entropy_with_logits`."""
     red = _reduction(reduction, size_average, reduce)
     _check_same_size(input, target)
@@ -163,8 +169,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - y) * x + lw * sp
     if weight is not None:
         loss = loss * data(weight)
-    return record(_reduce(loss, red), BinaryCrossEntropyWithLogitsBackward0, (input, target),
-                  (input, target, weight, pos_weight), red)
+    return record(
+        _reduce(loss, red),
+        BinaryCrossEntropyWithLogitsBackward0,
+        (input, target),
+        (input, target, weight, pos_weight),
+        red,
+    )
 
 
 @op("BinaryCrossEntropyBackward0", saved=("self", "target", "weight"))
@@ -181,14 +192,16 @@ def BinaryCrossEntropyBackward0(F, node, g, x, y, w):  # noqa: N802
     return gx, gy
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
-                         reduction="mean"):
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
     """Mirrors `torch.nn.functional.binary_cross_entropy` (log clamped at -100 as torch does)."""
     red = _reduction(reduction, size_average, reduce)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}) is deprecated. Please ensure they have the same size.")
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
     _no_weight_grad(weight, "binary_cross_entropy")
     x, y = input._data, target._data
     if bool(jnp.any((x < 0) | (x > 1))) if not isinstance(x, jax.core.Tracer) else False:
@@ -196,8 +209,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = -(y * jnp.maximum(jnp.log(x), -100.0) + (1 - y) * jnp.maximum(jnp.log1p(-x), -100.0))
     if weight is not None:
         loss = loss * data(weight)
-    return record(_reduce(loss, red), BinaryCrossEntropyBackward0, (input, target),
-                  (input, target, weight), red)
+    return record(
+        _reduce(loss, red),
+        BinaryCrossEntropyBackward0,
+        (input, target),
+        (input, target, weight),
+        red,
+    )
 
 
 @op("NllLossBackward0", saved=("self", "target", "weight", "total_weight"))
@@ -216,28 +234,31 @@ def NllLossBackward0(F, node, g, x, t, w, tw):  # noqa: N802
     return (F.const(coef) * F.expand(g, x.shape) if reduction == "none" else F.const(coef) * g,)
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+):
     """Mirrors `torch.nn.functional.nll_loss` for (N, C) or (C,) input."""
     red = _reduction(reduction, size_average, reduce)
     _no_weight_grad(weight, "nll_loss_forward")
     if target.dtype.category != 1:
-        raise RuntimeError(
-            f"expected scalar type Long but found {_cname(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_cname(target.dtype)}")
     x, t = input._data, target._data
     dim = 1 if input.ndim >= 2 else 0
     if input.ndim >= 2 and t.shape[0] != x.shape[0]:
         raise ValueError(
-            f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-            f"({t.shape[0]}).")
+            f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]})."
+        )
     valid = t != ignore_index
     safe = jnp.where(valid, t, 0)
     if not isinstance(t, jax.core.Tracer):
         bad = (safe < 0) | (safe >= x.shape[dim])
         if bool(jnp.any(bad)):
             raise IndexError(f"Target {int(safe[bad][0])} is out of bounds.")
-    picked = jnp.squeeze(jnp.take_along_axis(x, jnp.expand_dims(safe, dim), axis=dim), dim) \
-        if input.ndim >= 2 else x[safe]
+    picked = (
+        jnp.squeeze(jnp.take_along_axis(x, jnp.expand_dims(safe, dim), axis=dim), dim)
+        if input.ndim >= 2
+        else x[safe]
+    )
     wv = jnp.where(valid, 1.0 if weight is None else jnp.take(data(weight), safe), 0.0)
     losses = -picked * wv.astype(x.dtype)
     tw = jnp.sum(wv).astype(x.dtype)
@@ -247,8 +268,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = jnp.sum(losses)
     else:
         out = losses
-    return record(out, NllLossBackward0, (input,), (input, target, weight, tw),
-                  (red, ignore_index, dim))
+    return record(
+        out, NllLossBackward0, (input,), (input, target, weight, tw), (red, ignore_index, dim)
+    )
 
 
 def _cname(d):
@@ -261,8 +283,16 @@ def _DivScalarBackward(F, node, g):  # noqa: N802
     return (g / node._extra,)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
     """Mirrors `torch.nn.functional.cross_entropy` (class indices or class probabilities)."""
     dim = 1 if input.ndim >= 2 else 0
     logp = log_softmax(input, dim)
@@ -313,7 +343,8 @@ def addmm(bias, m1, m2, *, beta=1, alpha=1):
 
         raise RuntimeError(
             f"self and mat2 must have the same dtype, but got {_legacy_name(m1.dtype)} and "
-            f"{_legacy_name(m2.dtype)}")
+            f"{_legacy_name(m2.dtype)}"
+        )
     out = jnp.matmul(m1._data, m2._data) + bias._data
     return record(out, AddmmBackward0, (bias, m1, m2), (m1, m2), bias._data.shape)
 
@@ -344,15 +375,16 @@ def linear(input, weight, bias=None):
         if input.dtype is not weight.dtype:
             raise RuntimeError(
                 f"self and mat2 must have the same dtype, but got {_legacy_name(input.dtype)} "
-                f"and {_legacy_name(weight.dtype)}")
+                f"and {_legacy_name(weight.dtype)}"
+            )
         (n, k), (o, k2) = input._data.shape, weight._data.shape
         if k != k2:
-            raise RuntimeError(
-                f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{o})")
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{o})")
         out = Tensor._make(_k_linear(input._data, weight._data, bias._data))
         if needs_grad(bias, input, weight):
-            node = new_node(_LinearAddmmBackward, (bias, input, None), (input, weight),
-                            bias._data.shape)
+            node = new_node(
+                _LinearAddmmBackward, (bias, input, None), (input, weight), bias._data.shape
+            )
             wedge = (new_node(TBackward0, (weight,)), 0) if weight._rg else (None, 0)
             node.next_functions = node.next_functions[:2] + (wedge,)
             out._rg = True

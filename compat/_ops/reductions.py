@@ -5,11 +5,15 @@ from __future__ import annotations
 import builtins
 import collections
 
+import jax
 import jax.numpy as jnp
 
 from .. import _dtype
 from ._base import OUT, Tensor, op, record, record_multi
 from .shape import norm_dim
+
+_k_sum = jax.jit(jnp.sum)
+_k_mean = jax.jit(jnp.mean)
 
 
 def _dims(dim, ndim):
@@ -49,7 +53,7 @@ def sum(a, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     rd = _acc_dtype(a, dtype)
     x = a._data if a._data.dtype == rd.jax else a._data.astype(rd.jax)
     if dim is None:
-        return record(jnp.sum(x), SumBackward0, (a,), (), a._data.shape)
+        return record(_k_sum(x), SumBackward0, (a,), (), a._data.shape)
     dims = _dims(dim, a.ndim)
     out = jnp.sum(x, axis=dims, keepdims=keepdim)
     return record(out, SumBackward1, (a,), (), (a._data.shape, dims, keepdim))
@@ -72,12 +76,13 @@ def mean(a, dim=None, keepdim=False, *, dtype=None):
     if dtype is None and a.dtype.category < 2:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_long_name(a.dtype)}")
+            f"or complex dtype. Got: {_long_name(a.dtype)}"
+        )
     rd = a.dtype if dtype is None else _dtype.to_dtype(dtype)
     x = a._data if a._data.dtype == rd.jax else a._data.astype(rd.jax)
     if dim is None:
         n = builtins.max(x.size, 1)
-        return record(jnp.mean(x), MeanBackward0, (a,), (), (a._data.shape, n))
+        return record(_k_mean(x), MeanBackward0, (a,), (), (a._data.shape, n))
     dims = _dims(dim, a.ndim)
     n = 1
     for d in dims:
@@ -87,8 +92,14 @@ def mean(a, dim=None, keepdim=False, *, dtype=None):
 
 
 def _long_name(d):
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "int16": "Short", "int8": "Char",
-            "uint8": "Byte"}.get(d.name, d.name)
+    return {
+        "int64": "Long",
+        "int32": "Int",
+        "bool": "Bool",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+    }.get(d.name, d.name)
 
 
 @op("ProdBackward0", saved=("self", "result"))
@@ -99,7 +110,8 @@ def ProdBackward0(F, node, g, a, r):  # noqa: N802
         if not _traced(x) and bool(jnp.any(x == 0)):
             raise NotImplementedError(
                 "compat: create_graph=True through prod() of a tensor containing zeros is not "
-                "supported")
+                "supported"
+            )
         return (g * r / a,)
     import jax
 
@@ -120,7 +132,8 @@ def ProdBackward1(F, node, g, a, r):  # noqa: N802
         if not _traced(x) and bool(jnp.any(x == 0)):
             raise NotImplementedError(
                 "compat: create_graph=True through prod() of a tensor containing zeros is not "
-                "supported")
+                "supported"
+            )
         gg = g if keepdim else F.unsqueeze_dims(g, (d,))
         rr = r if keepdim else F.unsqueeze_dims(r, (d,))
         return (F.expand(gg * rr, x.shape) / a,)
@@ -136,8 +149,9 @@ def prod(a, dim=None, keepdim=False, *, dtype=None):
         x = x.astype(jnp.int64)
     if dim is not None:
         d = norm_dim(dim, a.ndim)
-        return record(jnp.prod(x, axis=d, keepdims=keepdim), ProdBackward1, (a,), (a, OUT),
-                      (d, keepdim))
+        return record(
+            jnp.prod(x, axis=d, keepdims=keepdim), ProdBackward1, (a,), (a, OUT), (d, keepdim)
+        )
     return record(jnp.prod(x), ProdBackward0, (a,), (a, OUT))
 
 
@@ -166,8 +180,9 @@ def _dim_select_grad(F, grads, node):
     if not keepdim:
         g = F.unsqueeze_dims(g, (dim,))
         idx = jnp.expand_dims(idx, dim)
-    onehot = jnp.arange(shape[dim]).reshape(
-        [-1 if i == dim else 1 for i in range(len(shape))]) == idx
+    onehot = (
+        jnp.arange(shape[dim]).reshape([-1 if i == dim else 1 for i in range(len(shape))]) == idx
+    )
     return (F.mask(F.expand(g, shape), onehot),)
 
 
@@ -204,7 +219,8 @@ def _ext(a, dim, keepdim, full_cls, dim_cls, fn, argfn, rtype, name):
         if a._data.size == 0:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument.")
+                "Specify the reduction dim with the 'dim' argument."
+            )
         return record(fn(a._data), full_cls, (a,), (a, OUT))
     if isinstance(dim, Tensor):
         from .elementwise import maximum, minimum
@@ -217,23 +233,30 @@ def _ext(a, dim, keepdim, full_cls, dim_cls, fn, argfn, rtype, name):
         vals = jnp.squeeze(vals, d)
     else:
         idx = jnp.expand_dims(idx, d)
-    v, i = record_multi((vals, idx.astype(jnp.int64)), dim_cls, (a,), (None,),
-                        (a._data.shape, d, keepdim, idx if not keepdim else jnp.squeeze(idx, d)),
-                        differentiable=(True, False))
+    v, i = record_multi(
+        (vals, idx.astype(jnp.int64)),
+        dim_cls,
+        (a,),
+        (None,),
+        (a._data.shape, d, keepdim, idx if not keepdim else jnp.squeeze(idx, d)),
+        differentiable=(True, False),
+    )
     return rtype(v, i)
 
 
 def max(a, dim=None, keepdim=False):  # noqa: A001
     """Mirrors `torch.max(input)`, `torch.max(input, dim, keepdim=False)` and
     `torch.max(input, other)`."""
-    return _ext(a, dim, keepdim, MaxBackward1, MaxBackward0, jnp.max, jnp.argmax,
-                return_types_max, "max")
+    return _ext(
+        a, dim, keepdim, MaxBackward1, MaxBackward0, jnp.max, jnp.argmax, return_types_max, "max"
+    )
 
 
 def min(a, dim=None, keepdim=False):  # noqa: A001
     """Mirrors `torch.min` (see `max`)."""
-    return _ext(a, dim, keepdim, MinBackward1, MinBackward0, jnp.min, jnp.argmin,
-                return_types_min, "min")
+    return _ext(
+        a, dim, keepdim, MinBackward1, MinBackward0, jnp.min, jnp.argmin, return_types_min, "min"
+    )
 
 
 @op("AmaxBackward0", saved=("self", "result"))
@@ -258,15 +281,17 @@ def amax(a, dim=None, keepdim=False):
 def argmax(a, dim=None, keepdim=False):
     if dim is None:
         return Tensor._make(jnp.argmax(a._data).astype(jnp.int64))
-    return Tensor._make(jnp.argmax(a._data, axis=norm_dim(dim, a.ndim),
-                                   keepdims=keepdim).astype(jnp.int64))
+    return Tensor._make(
+        jnp.argmax(a._data, axis=norm_dim(dim, a.ndim), keepdims=keepdim).astype(jnp.int64)
+    )
 
 
 def argmin(a, dim=None, keepdim=False):
     if dim is None:
         return Tensor._make(jnp.argmin(a._data).astype(jnp.int64))
-    return Tensor._make(jnp.argmin(a._data, axis=norm_dim(dim, a.ndim),
-                                   keepdims=keepdim).astype(jnp.int64))
+    return Tensor._make(
+        jnp.argmin(a._data, axis=norm_dim(dim, a.ndim), keepdims=keepdim).astype(jnp.int64)
+    )
 
 
 @op("LinalgVectorNormBackward0", saved=("self", "result"))
@@ -294,7 +319,8 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
     if a.dtype.category < 2:
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{_long_name(a.dtype)}")
+            f"{_long_name(a.dtype)}"
+        )
     dims = _dims(dim, a.ndim)
     x = a._data
     if p == 2:
@@ -303,8 +329,7 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
         out = jnp.max(jnp.abs(x), axis=dims, keepdims=keepdim)
     else:
         out = jnp.sum(jnp.abs(x) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
-    return record(out, LinalgVectorNormBackward0, (a,), (a, OUT),
-                  (x.shape, dims, keepdim, p))
+    return record(out, LinalgVectorNormBackward0, (a,), (a, OUT), (x.shape, dims, keepdim, p))
 
 
 @op("VarBackward0", saved=("self",))
@@ -328,7 +353,7 @@ def _var_args(a, dim, unbiased, correction):
     if correction is None:
         correction = 1 if unbiased in (None, True) else 0
     n = 1
-    for d in (range(a.ndim) if dims is None else dims):
+    for d in range(a.ndim) if dims is None else dims:
         n *= a._data.shape[d]
     return dims, correction, n
 

@@ -25,7 +25,8 @@ def norm_dim(dim: int, ndim: int) -> int:
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
     return dim + n if dim < 0 else dim
 
 
@@ -41,6 +42,7 @@ def _make_view(t: Tensor, res: Tensor, fn, kind: str = "index") -> Tensor:
     if t._view is not None:
         base, bfn, shares = t._view
         bkind = t.__dict__.get("_view_kind", "index")
+
         def composed(d):
             return fn(bfn(d))
 
@@ -182,15 +184,15 @@ def flatten(t: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return t
     shape = t._data.shape
     n = 1
-    for d in shape[s:e + 1]:
+    for d in shape[s : e + 1]:
         n *= d
-    return view(t, *(shape[:s] + (n,) + shape[e + 1:]))
+    return view(t, *(shape[:s] + (n,) + shape[e + 1 :]))
 
 
 def unflatten(t, dim, sizes):
     d = norm_dim(dim, t.ndim)
     shape = t._data.shape
-    return view(t, *(shape[:d] + tuple(sizes) + shape[d + 1:]))
+    return view(t, *(shape[:d] + tuple(sizes) + shape[d + 1 :]))
 
 
 @op("SqueezeBackward0")
@@ -254,7 +256,8 @@ def permute(t: Tensor, *dims) -> Tensor:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {t.ndim} is not "
-            f"equal to len(dims) = {len(dims)}")
+            f"equal to len(dims) = {len(dims)}"
+        )
     dims = tuple(norm_dim(d, t.ndim) for d in dims)
     res = record(jnp.transpose(t._data, dims), PermuteBackward0, (t,), (), dims)
     return _make_view(t, res, lambda d: jnp.transpose(d, dims))
@@ -311,7 +314,8 @@ def expand(t: Tensor, *sizes) -> Tensor:
         raise RuntimeError(
             f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
             f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
-            f"tensor ({len(shape)})")
+            f"tensor ({len(shape)})"
+        )
     lead = len(sizes) - len(shape)
     target = []
     for i, s in enumerate(sizes):
@@ -325,7 +329,8 @@ def expand(t: Tensor, *sizes) -> Tensor:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
-                f"{list(shape)}")
+                f"{list(shape)}"
+            )
         else:
             target.append(s)
     target = tuple(target)
@@ -359,7 +364,8 @@ def repeat(t: Tensor, *reps) -> Tensor:
     if len(reps) < t.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of "
-            "tensor")
+            "tensor"
+        )
     return record(jnp.tile(t._data, reps), RepeatBackward0, (t,), (), (t._data.shape, reps))
 
 
@@ -433,8 +439,13 @@ def _normalize_key(key):
 
 
 def _expand_ellipsis(key, ndim):
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis
-                 and not (isinstance(k, Tensor) and k.dtype is _dtype.bool_ and k.ndim > 1))
+    n_real = sum(
+        1
+        for k in key
+        if k is not None
+        and k is not Ellipsis
+        and not (isinstance(k, Tensor) and k.dtype is _dtype.bool_ and k.ndim > 1)
+    )
     out = []
     seen = False
     for k in key:
@@ -453,8 +464,7 @@ def _adv_key(key):
     for k in key:
         if isinstance(k, Tensor):
             if k.dtype.category >= 2:
-                raise IndexError(
-                    "tensors used as indices must be long, int, byte or bool tensors")
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(k._data)
         elif isinstance(k, list):
             out.append(jnp.asarray(np.asarray(k)))
@@ -470,7 +480,8 @@ def getitem(t: Tensor, key) -> Tensor:
     if t.ndim == 0 and key and all(isinstance(k, int) for k in key):
         raise IndexError(
             "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-            "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+            "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+        )
     if any(_is_advanced(k) for k in key):
         k = _adv_key(key)
         _check_adv_bounds(t, k)
@@ -479,8 +490,7 @@ def getitem(t: Tensor, key) -> Tensor:
     key = _expand_ellipsis(key, t.ndim)
     n_idx = sum(1 for k in key if k is not None)
     if n_idx > t.ndim:
-        raise IndexError(
-            f"too many indices for tensor of dimension {t.ndim}")
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
     res = t
     dim = 0
     all_full = all(isinstance(k, slice) and k == slice(None) for k in key)
@@ -497,7 +507,8 @@ def getitem(t: Tensor, key) -> Tensor:
         else:
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
-                "are valid indices (got " + type(k).__name__ + ")")
+                "are valid indices (got " + type(k).__name__ + ")"
+            )
     if res is t:
         res = alias(t, True)
         if t._rg:
@@ -513,7 +524,8 @@ def _check_adv_bounds(t, key):
             if k.size and (int(jnp.max(k)) >= size or int(jnp.min(k)) < -size):
                 bad = int(jnp.max(k)) if int(jnp.max(k)) >= size else int(jnp.min(k))
                 raise IndexError(
-                    f"index {bad} is out of bounds for dimension {dim} with size {size}")
+                    f"index {bad} is out of bounds for dimension {dim} with size {size}"
+                )
             dim += 1
         elif isinstance(k, jax.Array):
             dim += k.ndim
@@ -544,12 +556,18 @@ def _index_map(shape, fn):
 def setitem(t: Tensor, key, value) -> None:
     """Mirrors `Tensor.__setitem__`: an in-place copy into a region, recorded as CopySlices."""
     key = _normalize_key(key)
-    if (_state.enabled and t._rg and t.grad_fn is None and t._view is None
-            and not any(_is_advanced(k) for k in key)
-            and any(isinstance(k, (int, slice)) for k in key)):
+    if (
+        _state.enabled
+        and t._rg
+        and t.grad_fn is None
+        and t._view is None
+        and not any(_is_advanced(k) for k in key)
+        and any(isinstance(k, (int, slice)) for k in key)
+    ):
         # torch writes a basic-indexing assignment through a view of `t`.
         raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
     check_inplace(t)
     if any(_is_advanced(k) for k in key):
         k = _adv_key(key)
@@ -561,7 +579,8 @@ def setitem(t: Tensor, key, value) -> None:
                 size = t._data.shape[i]
                 if not -size <= kk < size:
                     raise IndexError(
-                        f"index {kk} is out of bounds for dimension {i} with size {size}")
+                        f"index {kk} is out of bounds for dimension {i} with size {size}"
+                    )
     idx = _index_map(t._data.shape, lambda d: d[k])
     v = value if isinstance(value, Tensor) else None
     varr = to_array(value, t.dtype) if v is None else value._data.astype(t._data.dtype)
@@ -570,7 +589,8 @@ def setitem(t: Tensor, key, value) -> None:
     except ValueError:
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(varr))} cannot be broadcast "
-            f"to indexing result of shape {list(idx.shape)}") from None
+            f"to indexing result of shape {list(idx.shape)}"
+        ) from None
     new = t._data.ravel().at[idx.ravel()].set(vb.ravel()).reshape(t._data.shape)
     res = record(new, CopySlices, (t, v), (), (idx, idx.shape, np.shape(varr)))
     commit(t, res)
@@ -593,7 +613,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
         if x.shape != s0:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(s0)} at entry 0 and "
-                f"{list(x.shape)} at entry {i}")
+                f"{list(x.shape)} at entry {i}"
+            )
     d = norm_dim(dim, len(s0) + 1)
     arrs, _ = _promote_all(tensors)
     return record(jnp.stack(arrs, d), StackBackward0, tuple(tensors), (), (d, len(tensors)))
@@ -602,8 +623,11 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def _promote_all(tensors):
     from ._base import promote
 
-    return promote(*tensors, broadcast=False) if len(tensors) > 1 else ([tensors[0]._data],
-                                                                      tensors[0].dtype)
+    return (
+        promote(*tensors, broadcast=False)
+        if len(tensors) > 1
+        else ([tensors[0]._data], tensors[0].dtype)
+    )
 
 
 @op("CatBackward0")
@@ -627,14 +651,15 @@ def cat(tensors, dim: int = 0) -> Tensor:
     for i, x in enumerate(keep):
         if x.ndim != keep[0].ndim:
             raise RuntimeError(
-                "Tensors must have same number of dimensions: got "
-                f"{keep[0].ndim} and {x.ndim}")
+                f"Tensors must have same number of dimensions: got {keep[0].ndim} and {x.ndim}"
+            )
         for j in range(x.ndim):
             if j != d and x.shape[j] != keep[0].shape[j]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {d}. Expected size "
                     f"{keep[0].shape[j]} but got size {x.shape[j]} for tensor number {i} in the "
-                    "list.")
+                    "list."
+                )
     arrs, _ = _promote_all(keep)
     sizes = tuple(x.shape[d] for x in keep)
     return record(jnp.concatenate(arrs, d), CatBackward0, tuple(keep), (), (d, sizes))
@@ -655,7 +680,7 @@ def vstack(tensors):
 @op("UnbindBackward0")
 def UnbindBackward0(F, node, grads):  # noqa: N802
     dim, shape = node._extra
-    part = shape[:dim] + shape[dim + 1:]
+    part = shape[:dim] + shape[dim + 1 :]
     gs = [g if g is not None else F.zeros(part, _first(grads)) for g in grads]
     return (F.stack(gs, dim),)
 
@@ -671,8 +696,11 @@ def unbind(t: Tensor, dim: int = 0) -> tuple:
     """Mirrors `torch.unbind`: iteration over a tensor yields these (UnbindBackward0)."""
     d = norm_dim(dim, t.ndim)
     n = t._data.shape[d]
-    outs = [t._data[(slice(None),) * d + (i,)] for i in range(n)] if n < 64 else \
-        list(jnp.moveaxis(t._data, d, 0))
+    outs = (
+        [t._data[(slice(None),) * d + (i,)] for i in range(n)]
+        if n < 64
+        else list(jnp.moveaxis(t._data, d, 0))
+    )
     res = record_multi(outs, UnbindBackward0, (t,), (), (d, t._data.shape))
     for i, r in enumerate(res):
         key = (slice(None),) * d + (i,)
@@ -686,7 +714,7 @@ def SplitBackward0(F, node, grads):  # noqa: N802
     gs = []
     for g, s in zip(grads, sizes, strict=True):
         if g is None:
-            g = F.zeros(shape[:dim] + (s,) + shape[dim + 1:], _first(grads))
+            g = F.zeros(shape[:dim] + (s,) + shape[dim + 1 :], _first(grads))
         gs.append(g)
     return (F.cat(gs, dim),)
 
@@ -704,7 +732,8 @@ def split(t: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-                f"at dimension {d}), but got split_sizes={sizes}")
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
     outs, start = [], 0
     for s in sizes:
         outs.append(t._data[(slice(None),) * d + (slice(start, start + s),)])
@@ -781,8 +810,9 @@ def MaskedFillBackward0(F, node, g, mask):  # noqa: N802
 
 def masked_fill(t: Tensor, mask, value) -> Tensor:
     m = data(mask)
-    return record(jnp.where(m, data(value), t._data).astype(t._data.dtype), MaskedFillBackward0,
-                  (t,), (m,))
+    return record(
+        jnp.where(m, data(value), t._data).astype(t._data.dtype), MaskedFillBackward0, (t,), (m,)
+    )
 
 
 @op("DiagonalBackward0")
@@ -806,14 +836,15 @@ def check_inplace(t: Tensor) -> None:
         return
     if t._rg and t.grad_fn is None and t._view is None:
         raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation.")
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     if t._view is not None:
         base = t._view[0]
-        if (base._rg and base.grad_fn is None and t._view[2]
-                and not t.__dict__.get("_nondiff_view")):
+        if base._rg and base.grad_fn is None and t._view[2] and not t.__dict__.get("_nondiff_view"):
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "
-                "operation.")
+                "operation."
+            )
 
 
 def commit(t: Tensor, res: Tensor) -> Tensor:
@@ -823,12 +854,14 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
         if rd.category > td.category:
             raise RuntimeError(
                 f"result type {_legacy_name(rd)} can't be cast to the desired output type "
-                f"{_legacy_name(td)}")
+                f"{_legacy_name(td)}"
+            )
         res._data = res._data.astype(t._data.dtype)
     if res._data.shape != t._data.shape:
         raise RuntimeError(
             f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
-            f"{list(res._data.shape)}")
+            f"{list(res._data.shape)}"
+        )
     node = res.grad_fn
     if node is not None:
         _snapshot_saved(t, res, node)
@@ -842,8 +875,9 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
     if t._view is not None:
         _write_back(t)
     if "_views" in base.__dict__:
-        _refresh_views(base, regenerate=base.grad_fn is not old_fn or (
-            t is base and node is not None))
+        _refresh_views(
+            base, regenerate=base.grad_fn is not old_fn or (t is base and node is not None)
+        )
     return t
 
 
@@ -869,14 +903,24 @@ def _snapshot_saved(t, res, node):
     node._saved = tuple(new)
     node._saved_versions = tuple(
         (x, x._vc[0] + (1 if x is t else 0)) if x is t else (x, v)
-        for x, v in node._saved_versions if x is not snap and x is not t) + (
-        ((t, t._vc[0] + 1),) if any(s is t for s in new) else ())
+        for x, v in node._saved_versions
+        if x is not snap and x is not t
+    ) + (((t, t._vc[0] + 1),) if any(s is t for s in new) else ())
 
 
 def _legacy_name(d):
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "bool": "Bool", "float16": "Half", "uint8": "Byte", "int8": "Char",
-            "int16": "Short", "bfloat16": "BFloat16"}.get(d.name, d.name)
+    return {
+        "float32": "Float",
+        "float64": "Double",
+        "int64": "Long",
+        "int32": "Int",
+        "bool": "Bool",
+        "float16": "Half",
+        "uint8": "Byte",
+        "int8": "Char",
+        "int16": "Short",
+        "bfloat16": "BFloat16",
+    }.get(d.name, d.name)
 
 
 def _write_back(t: Tensor) -> None:
@@ -886,8 +930,7 @@ def _write_back(t: Tensor) -> None:
         idx = None
     else:
         idx = _index_map(base._data.shape, fn)
-        new_base = base._data.ravel().at[idx.ravel()].set(
-            t._data.ravel()).reshape(base._data.shape)
+        new_base = base._data.ravel().at[idx.ravel()].set(t._data.ravel()).reshape(base._data.shape)
     if needs_grad(base, t) and t._view[2] and not t.__dict__.get("_nondiff_view"):
         if idx is None:
             idx = _index_map(base._data.shape, fn)

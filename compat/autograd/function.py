@@ -18,8 +18,10 @@ class FunctionCtx:
     def save_for_backward(self, *tensors) -> None:
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument 0 is "
-                                f"of type {type(t).__name__}")
+                raise TypeError(
+                    "save_for_backward can only save variables, but argument 0 is "
+                    f"of type {type(t).__name__}"
+                )
         self.__dict__["_to_save"] = tensors
 
     @property
@@ -75,7 +77,8 @@ def _function_rule(F, node, grads, *unused):
         else:
             raise RuntimeError(
                 f"function {type(node).__name__} returned an incorrect number of gradients "
-                f"(expected {nargs}, got {len(res)})")
+                f"(expected {nargs}, got {len(res)})"
+            )
     out = []
     for p in positions:
         r = res[p]
@@ -91,9 +94,11 @@ def _function_rule(F, node, grads, *unused):
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
-        node_cls = type(f"{name}Backward", (FunctionCtx, Node),
-                        {"__slots__": (), "_rule": staticmethod(_function_rule),
-                         "_no_jit": True})
+        node_cls = type(
+            f"{name}Backward",
+            (FunctionCtx, Node),
+            {"__slots__": (), "_rule": staticmethod(_function_rule), "_no_jit": True},
+        )
         # torch's repr: `<torch.autograd.function.ExpBackward object at 0x...>`.
         node_cls.__module__ = "torch.autograd.function"
         cls._backward_cls = node_cls
@@ -119,13 +124,15 @@ class Function(metaclass=_FunctionMeta):
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError(
-            "You must implement the forward function for custom autograd.Function.")
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
-            "autograd.Function to use it with backward mode AD.")
+            "autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
@@ -135,8 +142,10 @@ class Function(metaclass=_FunctionMeta):
         warnings.warn(
             f"{type(self)} should not be instantiated. Methods on autograd functions are all "
             "static, so you should invoke them on the class itself. Instantiating an autograd "
-            "function will raise an error in a future version of PyTorch.", DeprecationWarning,
-            stacklevel=2)
+            "function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -144,8 +153,7 @@ class Function(metaclass=_FunctionMeta):
         ctx = node_cls.__new__(node_cls)
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensor_args = [args[i] for i in positions]
-        ctx.__dict__["needs_input_grad"] = tuple(
-            isinstance(a, Tensor) and a._rg for a in args)
+        ctx.__dict__["needs_input_grad"] = tuple(isinstance(a, Tensor) and a._rg for a in args)
         with _grad_mode.no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(out, tuple)
@@ -159,8 +167,9 @@ class Function(metaclass=_FunctionMeta):
         node.__dict__["_fn_cls"] = cls
         node.__dict__["_tensor_positions"] = positions
         node.__dict__["_nargs"] = len(args)
-        node.__dict__["_out_meta"] = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor)
-                                      else ((), None) for o in outs]
+        node.__dict__["_out_meta"] = [
+            (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), None) for o in outs
+        ]
         non_diff = node.__dict__.get("_non_diff", set())
         results = []
         for i, o in enumerate(outs):
@@ -172,8 +181,9 @@ class Function(metaclass=_FunctionMeta):
                 o._rg = True
             results.append(o)
         # Saved tensors that are outputs must refer to the recorded outputs.
-        saved = tuple(next((r for r, o in zip(results, outs, strict=True) if o is s), s)
-                      for s in to_save)
+        saved = tuple(
+            next((r for r, o in zip(results, outs, strict=True) if o is s), s) for s in to_save
+        )
         node.__dict__["_ctx_saved"] = saved
         node.__dict__["_ctx_versions"] = tuple((s, s._vc[0]) for s in saved if s is not None)
         if to_save:

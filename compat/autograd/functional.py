@@ -20,7 +20,8 @@ def _prep(inputs, create_graph):
         if not isinstance(x, Tensor):
             raise TypeError(
                 f"The inputs given to jacobian must be either a Tensor or a tuple of Tensors but "
-                f"the value at index 0 has type {type(x).__name__}.")
+                f"the value at index 0 has type {type(x).__name__}."
+            )
         d = x.detach() if not create_graph else x
         if not d._rg:
             d = Tensor._make(x._data, True)
@@ -30,10 +31,18 @@ def _prep(inputs, create_graph):
 
 def _grads(outputs, inputs, grad_outputs, create_graph):
     with _grad_mode.enable_grad():
-        gs = _engine.grad(outputs, inputs, grad_outputs, retain_graph=True,
-                          create_graph=create_graph, allow_unused=True)
-    return tuple(Tensor._make(jnp.zeros_like(x._data)) if g is None else g
-                 for g, x in zip(gs, inputs, strict=True))
+        gs = _engine.grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    return tuple(
+        Tensor._make(jnp.zeros_like(x._data)) if g is None else g
+        for g, x in zip(gs, inputs, strict=True)
+    )
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
@@ -48,7 +57,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         if any(o.numel() != 1 for o in outs):
             raise RuntimeError(
                 "The vector v can only be None if the user-provided function returns a single "
-                "Tensor with a single element.")
+                "Tensor with a single element."
+            )
     vs = None if v is None else _tuple(v)
     gs = _grads(outs, xs, vs, create_graph)
     res_out = out if create_graph else _detach(out)
@@ -71,17 +81,26 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         us = tuple(Tensor._make(jnp.zeros_like(o._data), True) for o in outs)
         gs = _engine.grad(outs, xs, us, retain_graph=True, create_graph=True, allow_unused=True)
         pairs = [(g, vv) for g, vv in zip(gs, vs, strict=True) if g is not None]
-        res = _engine.grad(tuple(p[0] for p in pairs), us, tuple(p[1] for p in pairs),
-                           retain_graph=True, create_graph=create_graph, allow_unused=True)
-    res = tuple(Tensor._make(jnp.zeros_like(o._data)) if r is None else r
-                for r, o in zip(res, outs, strict=True))
+        res = _engine.grad(
+            tuple(p[0] for p in pairs),
+            us,
+            tuple(p[1] for p in pairs),
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    res = tuple(
+        Tensor._make(jnp.zeros_like(o._data)) if r is None else r
+        for r, o in zip(res, outs, strict=True)
+    )
     res_out = out if create_graph else _detach(out)
     del is_tuple
     return res_out, res if isinstance(out, tuple) else res[0]
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
-             strategy="reverse-mode"):
+def jacobian(
+    func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"
+):
     """Mirrors `torch.autograd.functional.jacobian`: one backward per output element."""
     del strict, vectorize, strategy
     is_tuple = not isinstance(inputs, Tensor)
@@ -105,13 +124,20 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 jac.append(Tensor._make(jnp.zeros(tuple(o.shape) + tuple(x.shape), x._data.dtype)))
         per_out.append(tuple(jac) if is_tuple else jac[0])
     if not create_graph:
-        per_out = [tuple(j.detach() for j in p) if isinstance(p, tuple) else p.detach()
-                   for p in per_out]
+        per_out = [
+            tuple(j.detach() for j in p) if isinstance(p, tuple) else p.detach() for p in per_out
+        ]
     return tuple(per_out) if isinstance(out, tuple) else per_out[0]
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(
+    func,
+    inputs,
+    create_graph=False,
+    strict=False,
+    vectorize=False,
+    outer_jacobian_strategy="reverse-mode",
+):
     """Mirrors `torch.autograd.functional.hessian` for a scalar function."""
     del strict, vectorize, outer_jacobian_strategy
     is_tuple = not isinstance(inputs, Tensor)
@@ -121,14 +147,19 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             out = func(*xs)
             if out.numel() != 1:
                 raise RuntimeError(
-                    "The function given to hessian should return a single element Tensor")
-            gs = _engine.grad((out,), xs, None, retain_graph=True, create_graph=True,
-                              allow_unused=True)
-        return tuple(Tensor._make(jnp.zeros_like(x._data)) if g is None else g
-                     for g, x in zip(gs, xs, strict=True))
+                    "The function given to hessian should return a single element Tensor"
+                )
+            gs = _engine.grad(
+                (out,), xs, None, retain_graph=True, create_graph=True, allow_unused=True
+            )
+        return tuple(
+            Tensor._make(jnp.zeros_like(x._data)) if g is None else g
+            for g, x in zip(gs, xs, strict=True)
+        )
 
-    res = jacobian(lambda *xs: grad_fn(*xs) if is_tuple else grad_fn(*xs)[0], inputs,
-                   create_graph=create_graph)
+    res = jacobian(
+        lambda *xs: grad_fn(*xs) if is_tuple else grad_fn(*xs)[0], inputs, create_graph=create_graph
+    )
     return res
 
 
@@ -137,10 +168,10 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     xs = _prep(inputs, True)
     with _grad_mode.enable_grad():
         out = func(*xs)
-        gs = _engine.grad((out,), xs, None, retain_graph=True, create_graph=True,
-                          allow_unused=True)
-        res = _engine.grad(gs, xs, _tuple(v), retain_graph=True, create_graph=create_graph,
-                           allow_unused=True)
+        gs = _engine.grad((out,), xs, None, retain_graph=True, create_graph=True, allow_unused=True)
+        res = _engine.grad(
+            gs, xs, _tuple(v), retain_graph=True, create_graph=create_graph, allow_unused=True
+        )
     res_out = out if create_graph else out.detach()
     return res_out, res if is_tuple else res[0]
 

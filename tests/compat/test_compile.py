@@ -32,9 +32,16 @@ def _data():
 
 
 def _state(*ts):
-    return [(np.asarray(t._data), None if t.grad is None else np.asarray(t.grad._data),
-             t.requires_grad, t._version, None if t.grad is None else t.grad._version)
-            for t in ts]
+    return [
+        (
+            np.asarray(t._data),
+            None if t.grad is None else np.asarray(t.grad._data),
+            t.requires_grad,
+            t._version,
+            None if t.grad is None else t.grad._version,
+        )
+        for t in ts
+    ]
 
 
 def _assert_same_state(a, b):
