@@ -101,8 +101,10 @@ def mul(a, b):
     (x, y), _ = promote(a, b)
     out = _k_mul(x, y)
     # As torch: `self` is saved only when `other` needs a gradient, and vice versa.
-    sa = a if isinstance(b, Tensor) and b._rg else None
-    sb = b if isinstance(a, Tensor) and a._rg else None
+    # A Python scalar is saved as the 0-d array promote made of it (torch's wrapped number): a
+    # saved tensor, freed by backward like any other.
+    sa = (a if isinstance(a, Tensor) else x) if isinstance(b, Tensor) and b._rg else None
+    sb = (b if isinstance(b, Tensor) else y) if isinstance(a, Tensor) and a._rg else None
     return record(out, MulBackward0, (a, b), (sa, sb), (_shape(a), _shape(b)))
 
 
@@ -136,7 +138,8 @@ def div(a, b, *, rounding_mode=None):
         a = a.to(rd) if isinstance(a, Tensor) else a
         b = b.to(rd) if isinstance(b, Tensor) else b
     (x, y), _ = promote(a, b)
-    return record(_k_div(x, y), DivBackward0, (a, b), (a, b), (_shape(a), _shape(b)))
+    saved = (a if isinstance(a, Tensor) else x, b if isinstance(b, Tensor) else y)
+    return record(_k_div(x, y), DivBackward0, (a, b), saved, (_shape(a), _shape(b)))
 
 
 def rdiv(a, b):

@@ -868,6 +868,9 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
         t.grad_fn = node
         t._output_nr = res._output_nr
         t._rg = True
+        if t._retains_grad:
+            # torch moves retain_grad to the tensor's new version.
+            t._register_on_node()
     t._data = res._data
     t._vc[0] += 1
     base = t if t._view is None else t._view[0]
@@ -938,4 +941,6 @@ def _write_back(t: Tensor) -> None:
         base.grad_fn = node
         base._output_nr = 0
         base._rg = True
+        if base._retains_grad:
+            base._register_on_node()
     base._data = new_base

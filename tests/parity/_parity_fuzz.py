@@ -69,13 +69,15 @@ class HypothesisPick:
 # Features where compat is known to differ from torch (see KNOWN_DIVERGENCES in
 # _parity_registry.py): left out of the default hypothesis run so it checks everything else;
 # the slow run and the recorded corpus keep them.
-KNOWN_GAPS = ("zero_", "retain_grad")
+# Transposes (views) feeding in-place ops make graphs and error precedence around CopySlices
+# differ from torch's (README, "Known differences"): the long random programs leave them out.
+KNOWN_GAPS = ("t",)
 
 
 def build_program(pick, max_steps: int = 10, exclude: tuple = ()) -> list:
     """Draws a program: leaves, then ops, in-place ops, grad-mode blocks and backward calls.
 
-    `exclude` names in-place ops or step kinds (e.g. "retain_grad") not to draw.
+    `exclude` names in-place ops, unary ops or step kinds (e.g. "retain_grad") not to draw.
     """
     dtype = pick.choice(["float32", "float64"])
     steps: list = [["dtype", dtype]]
@@ -102,7 +104,7 @@ def build_program(pick, max_steps: int = 10, exclude: tuple = ()) -> list:
         )
         i = pick.integer(0, n - 1)
         if kind == "unary":
-            steps.append(["unary", pick.choice(UNARY), i])
+            steps.append(["unary", pick.choice([u for u in UNARY if u not in exclude]), i])
             n += 1
         elif kind == "binary":
             steps.append(["binary", pick.choice(BINARY), i, pick.integer(0, n - 1)])
@@ -211,11 +213,25 @@ def run_program(torch, rec, steps: list) -> None:
             )
         elif kind == "backward":
             t = vals[step[1]]
+            holders = [v for v in vals if v.is_leaf or v.retains_grad]
+            with torch.no_grad():
+                before = [None if v.grad is None else v.grad.clone() for v in holders]
             rec.run(
                 f"{s}.backward",
                 lambda t=t, step=step: t.sum().backward(retain_graph=step[2]),
                 record_result=False,
             )
+            if rec.data[f"{s}.backward"] != "ok":
+                # A failed backward changes no .grad in compat (its documented guarantee); torch
+                # may already have accumulated into some leaves or retained non-leaves before
+                # the failing node. Both sides restore the grads here so the rest of the program
+                # stays comparable (the error itself was compared above).
+                for v, g in zip(holders, before, strict=True):
+                    v.grad = g
+                # torch has also freed the buffers of the nodes it ran before failing, which
+                # compat (atomic) has not: later backward calls would differ by design. The
+                # program ends here on both sides.
+                break
             for j, leaf in enumerate(leaves):
                 rec(f"{s}.leaf{j}", leaf)
     for j, v in enumerate(vals):

@@ -301,6 +301,7 @@ def _values_close(a: list, b: list, rtol: float) -> str | None:
     )
 
 
+_NEG_ZERO = re.compile(r"-(?=0\.?0*(?:e[+-]?\d+)?(?![\d.]))")
 _NUMBER = re.compile(r"(-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)")
 
 
@@ -318,6 +319,8 @@ def text_close(a: str, b: str, rtol: float = 0.0) -> bool:
     Everything but the numbers must be identical; numbers may also differ by the values'
     relative tolerance `rtol`.
     """
+    # A value within tolerance of zero may print as -0.0000 on one side: same number.
+    a, b = _NEG_ZERO.sub(" ", a), _NEG_ZERO.sub(" ", b)
     pa, pb = _NUMBER.split(a), _NUMBER.split(b)
     if len(pa) != len(pb):
         return False
@@ -327,7 +330,8 @@ def text_close(a: str, b: str, rtol: float = 0.0) -> bool:
         if i % 2 == 0 or len(u) != len(v):
             return False
         unit = max(_last_digit_unit(u), _last_digit_unit(v))
-        if not abs(float(u) - float(v)) <= unit * 1.000001 + rtol * abs(float(v)):
+        # Same tolerance as the values (`_values_close`): rtol, also as an absolute floor.
+        if not abs(float(u) - float(v)) <= unit * 1.000001 + rtol * (1.0 + abs(float(v))):
             return False
     return True
 

@@ -52,13 +52,6 @@ _reason = (
 KNOWN_DIVERGENCES["op/remainder/float64"] = _reason
 
 _reason = (
-    "backward rules multiply by a mask where torch selects: gradients print -0. where"
-    " torch prints 0."
-)
-KNOWN_DIVERGENCES["op/amax/float32"] = _reason
-KNOWN_DIVERGENCES["op/amax/float64"] = _reason
-
-_reason = (
     "first derivative built with create_graph does not require grad (rule uses raw "
     "sign/mask): second derivative differs"
 )

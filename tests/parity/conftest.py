@@ -21,7 +21,7 @@ def pytest_configure(config):
 
     import jax
 
-    if os.environ.get("PARITY_NO_JAX_CACHE") == "1" or config.cache is None:
+    if os.environ.get("PARITY_NO_JAX_CACHE") == "1" or getattr(config, "cache", None) is None:
         return
     if jax.config.jax_compilation_cache_dir:
         return
