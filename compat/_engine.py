@@ -676,7 +676,8 @@ def grad(
     is_grads_batched=False,
     materialize_grads=False,
 ):
-    """Mirrors `torch.autograd.grad`: returns gradients instead of accumulating them."""
+    """Mirrors `torch.autograd.grad`: the gradients of `outputs` with respect to `inputs`,
+    returned as a tuple (nothing is accumulated into `.grad`)."""
     del only_inputs
     if is_grads_batched:
         raise NotImplementedError("compat: autograd.grad(is_grads_batched=True) is not supported")

@@ -13,30 +13,8 @@ from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 Variable = Tensor
 
 
-def grad(
-    outputs,
-    inputs,
-    grad_outputs=None,
-    retain_graph=None,
-    create_graph=False,
-    only_inputs=True,
-    allow_unused=None,
-    is_grads_batched=False,
-    materialize_grads=False,
-):
-    """Mirrors `torch.autograd.grad`: the gradients of `outputs` with respect to `inputs`,
-    returned as a tuple (nothing is accumulated into `.grad`)."""
-    return _engine.grad(
-        outputs,
-        inputs,
-        grad_outputs,
-        retain_graph,
-        create_graph,
-        only_inputs,
-        allow_unused,
-        is_grads_batched,
-        materialize_grads,
-    )
+# One implementation: the engine's (its docstring mirrors torch.autograd.grad's).
+grad = _engine.grad
 
 
 def backward(
