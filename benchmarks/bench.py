@@ -5,8 +5,8 @@
 
 Columns: torch eager, compat eager, compat.compile, funcgrad under jit, raw `jax.jit(jax.grad)`.
 Ratios: each against torch eager, and funcgrad/compat.compile against raw JAX. Every timing is
-the median over repeats of a loop of calls, with the result blocked on, in one process, so the
-columns are comparable. The MLP rows also report achieved FLOP/s against the machine's own
+the best of several loops of calls, with the result blocked on, in one process, so the columns
+are comparable. The MLP rows also report achieved FLOP/s against the machine's own
 matmul throughput measured in the same run.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -45,7 +44,8 @@ def _block(x):
 
 
 def timeit(fn, repeats: int, inner: int) -> float:
-    """Median seconds per call."""
+    """Seconds per call: the best of `repeats` loops of `inner` calls (as `timeit` advises, the
+    minimum is the least disturbed by other work on a shared machine)."""
     for _ in range(3):
         _block(fn())
     samples = []
@@ -55,7 +55,7 @@ def timeit(fn, repeats: int, inner: int) -> float:
             out = fn()
         _block(out)
         samples.append((time.perf_counter() - t0) / inner)
-    return statistics.median(samples)
+    return min(samples)
 
 
 # -- workloads: each returns {column: zero-arg step function} --------------------------------
@@ -309,7 +309,7 @@ def fmt_r(a, b):
 
 
 def run(quick: bool) -> int:
-    reps = 5 if quick else 9
+    reps = 5 if quick else 15
     dev = jax.devices()[0]
     print(
         f"# funcgrad benchmarks — JAX {jax.__version__} on {dev.platform} ({dev.device_kind}); "

@@ -34,6 +34,7 @@ def _graph_ns():
 
 
 _ones_cache: dict = {}
+_k_add = jax.jit(jnp.add)  # .grad accumulation, through JAX's C++ dispatch
 
 
 def _ones(shape, jdt):
@@ -212,7 +213,7 @@ def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, onl
         while ready:
             _, node = heapq.heappop(ready)
             buf = buffers.pop(node)
-            tensors = node.__dict__.get("_tensors")
+            tensors = node._tensors
             if tensors:
                 for nr, t in list(tensors.items()):
                     if t.grad_fn is not node or t._output_nr != nr or buf[nr] is None:
@@ -307,7 +308,7 @@ def _plan_signature(roots, order, capture, only):
             or node._hooks
             or node._pre_hooks
             or saved is _SAVED_FREED
-            or node.__dict__.get("_tensors")
+            or node._tensors
         ):
             return None
         slots = tuple(isinstance(x, (Tensor, jax.Array)) for x in saved)
@@ -474,7 +475,7 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
 
 
 def _tensor_of(node, nr):
-    ts = node.__dict__.get("_tensors")
+    ts = node._tensors
     return None if not ts else ts.get(nr)
 
 
@@ -611,7 +612,7 @@ def _accumulate(leaf, g, create_graph):
         leaf._grad = old + (g if isinstance(g, Tensor) else Tensor._make(garr))
     else:
         # torch accumulates in place into the existing .grad tensor (same object).
-        old._data = old._data + garr
+        old._data = _k_add(old._data, garr)
         old._vc[0] += 1
     if leaf._post_acc_hooks:
         for hook in list(leaf._post_acc_hooks.values()):

@@ -47,6 +47,7 @@ class Node:
         "_seq",
         "_hooks",
         "_pre_hooks",
+        "_tensors",
         "_extra",
         "_nout",
         "__weakref__",
@@ -148,6 +149,7 @@ def new_node(cls, inputs, saved=(), extra=None, nout: int = 1) -> Node:
     node._seq = next(_seq)
     node._hooks = None
     node._pre_hooks = None
+    node._tensors = None  # tensors whose hooks / retain_grad hang on this node
     node._extra = extra
     node._nout = nout
     return node
@@ -169,6 +171,7 @@ def edge(t):
         acc._seq = next(_seq)
         acc._hooks = None
         acc._pre_hooks = None
+        acc._tensors = None
         acc._extra = None
         acc._nout = 1
         acc.variable = t

@@ -238,7 +238,10 @@ class Tensor:
 
     def _register_on_node(self) -> None:
         # The engine finds a non-leaf's hooks and retained grad through its grad_fn.
-        self.grad_fn.__dict__.setdefault("_tensors", {})[self._output_nr] = self
+        fn = self.grad_fn
+        if fn._tensors is None:
+            fn._tensors = {}
+        fn._tensors[self._output_nr] = self
 
     def register_hook(self, hook) -> RemovableHandle:
         """Mirrors `Tensor.register_hook(hook)`: `hook(grad)` may return a replacement gradient."""

@@ -123,6 +123,16 @@ def promote(*args, broadcast: bool = True):
                 check_broadcast(da.shape, db.shape)
             if da.dtype == db.dtype:
                 return [da, db], _dtype.from_jax(da.dtype)
+        # Fast path: a floating tensor and a Python int/float (`lr * w.grad`): the tensor's
+        # dtype wins, as in torch's promotion.
+        elif type(b) in (float, int) and isinstance(a, Tensor):
+            dt = _dtype.from_jax(a._data.dtype)
+            if dt.category == 2:
+                return [a._data, filled((), b, a._data.dtype)], dt
+        elif type(a) in (float, int) and isinstance(b, Tensor):
+            dt = _dtype.from_jax(b._data.dtype)
+            if dt.category == 2:
+                return [filled((), a, b._data.dtype), b._data], dt
     rd = _dtype.result_type(*args)
     out = []
     for a in args:

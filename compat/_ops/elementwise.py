@@ -70,7 +70,15 @@ def rsub(a, b, *, alpha=1):
     return record(out, RsubBackward1, (a,), (alpha,), (_shape(a),))
 
 
+def _is_bool(t) -> bool:
+    if isinstance(t, Tensor):
+        return t._data.dtype == jnp.bool_
+    return isinstance(t, bool)
+
+
 def _check_sub(a, b):
+    if not (_is_bool(a) or _is_bool(b)):
+        return
     if all(getattr(t, "dtype", None) is _dtype.bool_ or isinstance(t, bool) for t in (a, b)):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
