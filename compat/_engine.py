@@ -375,7 +375,7 @@ def _make_plan_executor(key):
     )
     F = _raw_ns()
 
-    def execute(root_grads, arrays):
+    def execute(root_grads, arrays, olds):
         deps = list(deps0)
         buffers = [None] * n
         ready: list = []
@@ -419,7 +419,10 @@ def _make_plan_executor(key):
                 if j < 0 or gi is None or (targets is not None and j not in reach):
                     continue
                 deliver(j, nr, gi)
-        return [results.get(s) for s in out_slots]
+        outs = [results.get(s) for s in out_slots]
+        # Fused `.grad` accumulation: `old + g` for leaves that already hold a gradient.
+        return [g if old is None or g is None else old + g.astype(old.dtype)
+                for g, old in zip(outs, olds, strict=True)]
 
     return jax.jit(execute), out_slots
 
@@ -447,8 +450,18 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
             if t._vc[0] != v:
                 raise _version_error(t, v, node)
     root_grads = [g for (n, _), g in roots if n is not None]
+    # Leaves whose existing .grad can be summed inside the compiled call (plain float grads).
+    olds = [None] * len(out_slots)
+    if capture is None and accumulate:
+        for k, (i, nr) in enumerate(out_slots):
+            leaf = order[i].variable
+            old = leaf._grad
+            if (old is not None and not old._rg and old._data.dtype == leaf._data.dtype
+                    and old._data.shape == leaf._data.shape
+                    and (only is None or (order[i], nr) in only)):
+                olds[k] = old._data
     try:
-        outs = executor(root_grads, arrays)
+        outs = executor(root_grads, arrays, olds)
     except (
         jax.errors.ConcretizationTypeError,
         jax.errors.TracerBoolConversionError,
@@ -458,14 +471,22 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
         _plan_cache[key] = None
         _plan_seen[key] = -(10**9)  # never again for this structure
         return False
-    for (i, nr), g in zip(out_slots, outs, strict=True):
+    for k, ((i, nr), g) in enumerate(zip(out_slots, outs, strict=True)):
         if g is None:
             continue
         node = order[i]
         if capture is not None:
             capture[(node, nr)] = g
         elif accumulate and (only is None or (node, nr) in only):
-            _accumulate(node.variable, g, False)
+            if olds[k] is None:
+                _accumulate(node.variable, g, False)
+            else:
+                leaf = node.variable
+                leaf._grad._data = g  # summed in the compiled call: same .grad object
+                leaf._grad._vc[0] += 1
+                if leaf._post_acc_hooks:
+                    for hook in list(leaf._post_acc_hooks.values()):
+                        hook(leaf)
     if not retain_graph:
         for node in order:
             if type(node) is not AccumulateGrad and _holds_saved(node._saved):
