@@ -303,25 +303,25 @@ def _plan_signature(roots, order, capture, only):
             arrays.append(())
             continue
         saved = node._saved
-        if (
-            getattr(cls, "_no_jit", False)
-            or node._hooks
-            or node._pre_hooks
-            or saved is _SAVED_FREED
-            or node._tensors
-        ):
+        if cls._no_jit or node._hooks or node._pre_hooks or saved is _SAVED_FREED or node._tensors:
             return None
-        slots = tuple(isinstance(x, (Tensor, jax.Array)) for x in saved)
-        statics = tuple(None if a else x for a, x in zip(slots, saved, strict=True))
-        nf = tuple((-1 if m is None else index[m], nr) for m, nr in node.next_functions)
-        entries.append((cls, node._extra, nf, statics, slots, node._nout))
-        arrays.append(
-            tuple(
-                x._data if isinstance(x, Tensor) else x
-                for a, x in zip(slots, saved, strict=True)
-                if a
-            )
-        )
+        # One pass over the saved values: arrays are the call's inputs, the rest is static.
+        statics, slots, arrs = [], [], []
+        for x in saved:
+            if isinstance(x, Tensor):
+                statics.append(None)
+                slots.append(True)
+                arrs.append(x._data)
+            elif isinstance(x, jax.Array):
+                statics.append(None)
+                slots.append(True)
+                arrs.append(x)
+            else:
+                statics.append(x)
+                slots.append(False)
+        nf = tuple([(-1 if m is None else index[m], nr) for m, nr in node.next_functions])
+        entries.append((cls, node._extra, nf, tuple(statics), tuple(slots), node._nout))
+        arrays.append(arrs)
     ranks = tuple(sorted(range(len(order)), key=lambda i: -order[i]._seq))
     root_sig = tuple((index[n], nr) for (n, nr), _ in roots if n is not None)
     tgt = capture if capture is not None else only

@@ -56,6 +56,7 @@ class Node:
     # Subclasses set: the backward rule, the names of saved values (for `_saved_<name>`).
     _rule = None
     _saved_names: tuple = ()
+    _no_jit = False  # True for rules that must not be compiled (user code, data-dependent)
 
     def name(self) -> str:
         return type(self).__name__
