@@ -421,8 +421,10 @@ def _make_plan_executor(key):
                 deliver(j, nr, gi)
         outs = [results.get(s) for s in out_slots]
         # Fused `.grad` accumulation: `old + g` for leaves that already hold a gradient.
-        return [g if old is None or g is None else old + g.astype(old.dtype)
-                for g, old in zip(outs, olds, strict=True)]
+        return [
+            g if old is None or g is None else old + g.astype(old.dtype)
+            for g, old in zip(outs, olds, strict=True)
+        ]
 
     return jax.jit(execute), out_slots
 
@@ -456,9 +458,13 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
         for k, (i, nr) in enumerate(out_slots):
             leaf = order[i].variable
             old = leaf._grad
-            if (old is not None and not old._rg and old._data.dtype == leaf._data.dtype
-                    and old._data.shape == leaf._data.shape
-                    and (only is None or (order[i], nr) in only)):
+            if (
+                old is not None
+                and not old._rg
+                and old._data.dtype == leaf._data.dtype
+                and old._data.shape == leaf._data.shape
+                and (only is None or (order[i], nr) in only)
+            ):
                 olds[k] = old._data
     try:
         outs = executor(root_grads, arrays, olds)
