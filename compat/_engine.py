@@ -287,6 +287,13 @@ def _holds_saved(saved) -> bool:
 
 _PLAN_AFTER = 2
 _plan_seen: dict = {}
+# What tracing a rule raises when it reads data (those rules stay interpreted).
+_TRACE_ERRORS = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerArrayConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
 _plan_cache: dict = {}
 
 
@@ -468,12 +475,7 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
                 olds[k] = old._data
     try:
         outs = executor(root_grads, arrays, olds)
-    except (
-        jax.errors.ConcretizationTypeError,
-        jax.errors.TracerBoolConversionError,
-        jax.errors.TracerArrayConversionError,
-        jax.errors.TracerIntegerConversionError,
-    ):
+    except _TRACE_ERRORS:
         _plan_cache[key] = None
         _plan_seen[key] = -(10**9)  # never again for this structure
         return False
@@ -557,12 +559,7 @@ def _raw_rule_jitted(node, g, args):
         return None
     try:
         return fn(g, [args[i] for i in arr_pos])
-    except (
-        jax.errors.ConcretizationTypeError,
-        jax.errors.TracerBoolConversionError,
-        jax.errors.TracerArrayConversionError,
-        jax.errors.TracerIntegerConversionError,
-    ):
+    except _TRACE_ERRORS:
         _rule_jit[key] = _NO_JIT
         return None
 

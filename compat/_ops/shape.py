@@ -865,12 +865,7 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
     node = res.grad_fn
     if node is not None:
         _snapshot_saved(t, res, node)
-        t.grad_fn = node
-        t._output_nr = res._output_nr
-        t._rg = True
-        if t._retains_grad:
-            # torch moves retain_grad to the tensor's new version.
-            t._register_on_node()
+        _set_history(t, node, res._output_nr)
     t._data = res._data
     t._vc[0] += 1
     base = t if t._view is None else t._view[0]
@@ -882,6 +877,16 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
             base, regenerate=base.grad_fn is not old_fn or (t is base and node is not None)
         )
     return t
+
+
+def _set_history(t: Tensor, node, output_nr: int) -> None:
+    """Makes `t` the output `output_nr` of `node` (after an in-place change of `t`)."""
+    t.grad_fn = node
+    t._output_nr = output_nr
+    t._rg = True
+    if t._retains_grad:
+        # torch moves retain_grad to the tensor's new version.
+        t._register_on_node()
 
 
 def _snapshot_saved(t, res, node):
@@ -938,9 +943,5 @@ def _write_back(t: Tensor) -> None:
         if idx is None:
             idx = _index_map(base._data.shape, fn)
         node = _node.new_node(CopySlices, (base, t), (), (idx, idx.shape, t._data.shape))
-        base.grad_fn = node
-        base._output_nr = 0
-        base._rg = True
-        if base._retains_grad:
-            base._register_on_node()
+        _set_history(base, node, 0)
     base._data = new_base
