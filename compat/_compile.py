@@ -1,25 +1,48 @@
 """`compat.compile`: run a torch-style stateful step as one XLA program.
 
 Every compat op is a JAX op on the tensor's array, so a whole step (forward, `.backward()`,
-reading `.grad`, an in-place update under `no_grad`, `grad.zero_()`) can be traced by `jax.jit`
-with tracers inside the tensors. `compile` does exactly that: it swaps each tensor the function
-can reach (its arguments, and tensors its code names as globals or closure variables) for a
-tracer-backed state, runs the function once under `jax.jit`, and writes the resulting state
-(data, `.grad`, `requires_grad`, version counters) back after every call, as eager execution
-would have left it.
+reading `.grad`, an in-place update under `no_grad`, `grad.zero_()`) can be traced with tracers
+inside the tensors. `compile` does exactly that: it swaps each tensor the function can reach for a
+tracer-backed state, traces the function once into a jaxpr, and compiles that with `jax.jit`.
+After every call it writes the resulting state (data, `.grad`, `requires_grad`, version counters)
+back, as eager execution would have left it.
+
+What the function can reach (its *state*): its arguments; the globals, closure variables and
+default values its code names, and those of the functions of its own module it calls; the base
+of every view among these. Live views of state tensors that the step cannot name (an alias kept
+by the caller) are refreshed after the call. Changing any other existing tensor inside the step is
+refused with an error instead of leaving a tracer behind.
+
+Two things keep a call cheap once traced:
+- The jaxpr is analysed once: outputs that do not depend on the inputs (a `.grad` zeroed by
+  `zero_()`) are computed once and written back as the same immutable array every call; outputs
+  that are an input unchanged are written back without a buffer. The XLA program returns only
+  the rest.
+- A guard remembers the objects of the last call (arguments, globals, each tensor's array, grad
+  and flags). When a call finds them all unchanged, the program is run without rebuilding the
+  cache key; any difference falls back to the full lookup, which retraces if the key changed.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import threading
+import types
 
 import jax
+from jax.extend import core as jcore
 
-from . import _grad_mode
+from . import _grad_mode, _node
 from ._tensor import Tensor
 
 _tracing = threading.local()
+_is = operator.is_
+_data_of = operator.attrgetter("_data")
+_grad_of = operator.attrgetter("_grad")
+_rg_of = operator.attrgetter("_rg")
+_MISSING = object()
+_MISS = object()
 
 
 def is_compiling() -> bool:
@@ -27,57 +50,147 @@ def is_compiling() -> bool:
     return getattr(_tracing, "depth", 0) > 0
 
 
+def check_mutation(t: Tensor) -> None:
+    """Called by compat before it changes an existing tensor (its data or `.grad`) while a
+    compiled function is traced: a tensor outside the step's state would keep a tracer."""
+    state = getattr(_tracing, "state", None)
+    if state is None or id(t) in state or isinstance(t._data, jax.core.Tracer):
+        return
+    raise RuntimeError(
+        "compat.compile: the compiled function changed a tensor that is not part of its state "
+        "(not an argument, nor a global, closure variable or default value named by its code or "
+        "by the functions of its module it calls), so the change could not be written back. "
+        "Pass that tensor to the compiled function as an argument."
+    )
+
+
 _STATE_TYPES = (Tensor, list, tuple, dict, int, float, bool, str, type(None))
 
 
-def _flatten(obj, out: list):
-    """Collects tensors in nested lists/tuples/dicts, returning a hashable skeleton."""
+def _flatten(obj, out: list, deep: list):
+    """Collects tensors in nested lists/tuples/dicts, returning a hashable skeleton. Sets
+    `deep[0]` when a mutable container was seen (the call then can't be guarded by identity)."""
     t = type(obj)
     if t is Tensor:
         out.append(obj)
         return 0
     if t is tuple or t is list:
-        return (t, tuple([_flatten(x, out) for x in obj]))
+        if t is list:
+            deep[0] = True
+        return (t, tuple([_flatten(x, out, deep) for x in obj]))
     if t is dict:
-        return (dict, tuple([(k, _flatten(v, out)) for k, v in obj.items()]))
+        deep[0] = True
+        return (dict, tuple([(k, _flatten(v, out, deep)) for k, v in obj.items()]))
     if isinstance(obj, Tensor):
         out.append(obj)
         return 0
     try:
         hash(obj)
     except TypeError:
+        deep[0] = True
         return ("obj", id(obj))
     return (t, obj)
 
 
-def _reference_reader(fn):
-    """A function returning the state-like globals and closure variables `fn`'s code names.
+@functools.lru_cache(maxsize=None)
+def _code_names(code) -> tuple:
+    """The global names a code object and the code nested in it (comprehensions, lambdas) use."""
+    names = dict.fromkeys(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names.update(dict.fromkeys(_code_names(c)))
+    return tuple(names)
 
-    The names are fixed by the code; their values are re-read on every call (a global rebound
-    between calls must be seen)."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return lambda: ()
-    g = getattr(fn, "__globals__", {})
-    names = tuple(code.co_names)
-    cells = tuple(zip(code.co_freevars, fn.__closure__ or (), strict=False))
 
-    def read():
-        vals = []
-        for name in names:
-            v = g.get(name, g)
-            if v is not g and isinstance(v, _STATE_TYPES):
-                vals.append((name, v))
-        for name, cell in cells:
-            try:
-                v = cell.cell_contents
-            except ValueError:  # empty cell
+class _Refs:
+    """The state-like globals, closure variables and default values a function names, following
+    the functions of its own module that it names (called helpers)."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.module_globals = getattr(fn, "__globals__", None)
+
+    def _walkable(self, v) -> bool:
+        return type(v) is types.FunctionType and v.__globals__ is self.module_globals
+
+    def collect(self):
+        """-> (state, guard): `state` the ((name, value), ...) pairs for the cache key; `guard`
+        the (globals, cells, functions) whose values were read, for `read_guard`."""
+        state, gsrc, csrc, fsrc = [], [], [], []
+        seen: set = set()
+        stack = [self.fn]
+        while stack:
+            f = stack.pop()
+            code = getattr(f, "__code__", None)
+            if code is None or code in seen:
                 continue
-            if isinstance(v, _STATE_TYPES):
-                vals.append((name, v))
-        return tuple(vals)
+            seen.add(code)
+            g = f.__globals__
+            for name in _code_names(code):
+                v = g.get(name, _MISSING)
+                if v is _MISSING:
+                    continue
+                gsrc.append((g, name))
+                if isinstance(v, _STATE_TYPES):
+                    state.append((name, v))
+                elif self._walkable(v):
+                    stack.append(v)
+            for name, cell in zip(code.co_freevars, f.__closure__ or (), strict=False):
+                try:
+                    v = cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                csrc.append(cell)
+                if isinstance(v, _STATE_TYPES):
+                    state.append((name, v))
+                elif self._walkable(v):
+                    stack.append(v)
+            if f is self.fn and (f.__defaults__ or f.__kwdefaults__):
+                # The compiled function's own defaults (a helper's are not followed: the call
+                # usually passes those arguments).
+                fsrc.append(f)
+                for i, v in enumerate(f.__defaults__ or ()):
+                    if isinstance(v, _STATE_TYPES):
+                        state.append((f"<default {i}>", v))
+                    elif self._walkable(v):
+                        stack.append(v)
+                for k, v in (f.__kwdefaults__ or {}).items():
+                    if isinstance(v, _STATE_TYPES):
+                        state.append((f"<default {k}>", v))
+        return tuple(state), (tuple(gsrc), tuple(csrc), tuple(fsrc))
 
-    return read
+
+def _read_guard(guard) -> list | None:
+    gsrc, csrc, fsrc = guard
+    vals = [g.get(n, _MISSING) for g, n in gsrc]
+    try:
+        vals += [c.cell_contents for c in csrc]
+    except ValueError:
+        return None
+    for f in fsrc:
+        vals.append(f.__defaults__)
+        vals.append(f.__kwdefaults__)
+    return vals
+
+
+def _tensor_key(t: Tensor):
+    if t.grad_fn is not None and t._rg:
+        raise RuntimeError(
+            "compat.compile: an input tensor is part of an autograd graph built outside "
+            "the compiled function (it has a grad_fn). Pass leaf tensors (parameters, "
+            "data) or detach() it first."
+        )
+    g = t._grad
+    v = t._view
+    return (
+        t._data.shape,
+        t._data.dtype,
+        t._rg,
+        None if g is None else (g._data.shape, g._data.dtype, g._rg),
+        None if v is None else (id(v[1]), v[2]),
+        tuple(t._hooks) if t._hooks else None,
+        tuple(t._post_acc_hooks) if t._post_acc_hooks else None,
+    )
 
 
 class _Compiled:
@@ -85,194 +198,426 @@ class _Compiled:
         self.fn = fn
         self.cache: dict = {}
         self.traces = 0
-        self._refs = _reference_reader(fn)
+        self._refs = _Refs(fn)
+        self._fast = None
         functools.update_wrapper(self, fn)
 
-    def _state_key(self, tensors):
-        key = []
-        for t in tensors:
-            if t.grad_fn is not None and t._rg:
-                raise RuntimeError(
-                    "compat.compile: an input tensor is part of an autograd graph built outside "
-                    "the compiled function (it has a grad_fn). Pass leaf tensors (parameters, "
-                    "data) or detach() it first."
-                )
-            g = t._grad
-            key.append(
-                (
-                    t._data.shape,
-                    t._data.dtype,
-                    t._rg,
-                    None if g is None else (g._data.shape, g._data.dtype),
-                )
-            )
-        return tuple(key)
-
     def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast is not None and not kwargs:
+            res = fast(args)
+            if res is not _MISS:
+                return res
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        self._fast = None
         tensors: list[Tensor] = []
+        deep = [bool(kwargs)]
+        refs, guard = self._refs.collect()
         skel = (
-            _flatten(args, tensors),
-            _flatten(kwargs, tensors) if kwargs else None,
-            _flatten(self._refs(), tensors),
+            _flatten(args, tensors, deep),
+            _flatten(kwargs, tensors, deep) if kwargs else None,
+            _flatten(refs, tensors, deep),
         )
-        # A tensor reachable twice is one state.
+        # A tensor reachable twice is one state; the base of a view is state too.
         seen: dict = {}
         for t in tensors:
             seen.setdefault(id(t), t)
+        for t in list(seen.values()):
+            if t._view is not None:
+                seen.setdefault(id(t._view[0]), t._view[0])
         uniq = list(seen.values())
         if len(uniq) != len(tensors):
             pos = {i: n for n, i in enumerate(seen)}
-            skel = (skel, tuple(pos[id(t)] for t in tensors))
-        key = (skel, self._state_key(uniq), _grad_mode._state.enabled)
+            skel = (skel, tuple(pos[id(t)] for t in tensors), len(uniq))
+        mode = _grad_mode._state.enabled
+        state_key = tuple(map(_tensor_key, uniq))
+        key = (skel, state_key, mode)
         entry = self.cache.get(key)
         if entry is None:
-            entry = self._build(uniq)
+            entry = _trace(self, uniq, args, kwargs)
             self.cache[key] = entry
-        jitted, meta = entry
-        datas = [t._data for t in uniq]
-        grads = [None if t._grad is None else t._grad._data for t in uniq]
-        changed_datas, changed_grads, outs = jitted(datas, grads, args, kwargs)
-        rgs, version_deltas, grad_version_deltas, out_meta, dmask, gmask = meta["after"]
-        it_d, it_g = iter(changed_datas), iter(changed_grads)
-        for t, d0, g0, rg, dv, gdv, dm, gm in zip(
-            uniq, datas, grads, rgs, version_deltas, grad_version_deltas, dmask, gmask, strict=True
+        datas = list(map(_data_of, uniq))
+        gpresent = [g for g in map(_grad_of, uniq) if g is not None]
+        gdatas = list(map(_data_of, gpresent))
+        result = entry.run(uniq, datas, gpresent, gdatas)
+        # The next call may skip the lookup if this step leaves the state in the same key (a
+        # training loop) and every input was guarded by identity.
+        if (
+            not deep[0]
+            and _grad_mode._state.enabled is mode
+            and tuple(map(_tensor_key, uniq)) == state_key
         ):
-            d = next(it_d) if dm else d0
-            g = next(it_g) if gm else g0
-            t._data = d
-            t._rg = rg
-            t._vc[0] += dv
-            if g is None:
-                t._grad = None
-            elif t._grad is None:
-                t._grad = Tensor._make(g)
-                t._grad._vc[0] = gdv
-            else:
-                t._grad._data = g
-                t._grad._vc[0] += gdv
-        return _rebuild(outs, out_meta, uniq)
+            vals = _read_guard(guard)
+            if vals is not None:
+                self._fast = _make_fast(entry, args, guard, vals, uniq, mode)
+        return result
 
-    def _build(self, uniq):
-        meta: dict = {}
-        fn = self.fn
+    def __repr__(self) -> str:
+        return f"<compat.compile of {self.fn!r}>"
 
-        def pure(datas, grads, args, kwargs):
-            saved = [
-                (
-                    t._data,
-                    t._grad,
-                    t._rg,
-                    t._vc[0],
-                    t.grad_fn,
-                    t._output_nr,
-                    t._accumulator,
-                    None if t._grad is None else t._grad._vc[0],
-                )
-                for t in uniq
+
+def _make_fast(entry, args, guard, vals, uniq, mode):
+    """The guarded call for the next step of a stable loop, generated as straight-line Python.
+
+    It checks that every object the last call saw is still there (the same arguments, globals,
+    closure cells and defaults; each tensor's array, grad object, grad array and flag), calls the
+    XLA program and writes its results back, with no lookups or loops left. Anything different
+    returns `_MISS` and the call takes the full path."""
+    if entry.rg_ops or any(gi is None or k is None for _, gi, k, _ in entry.grad_ops):
+        return None  # a step that creates or drops .grad or flips flags is never stable
+    from ._ops.shape import _refresh_views
+
+    ns = {
+        "MISS": _MISS,
+        "MISSING": _MISSING,
+        "state": _grad_mode._state,
+        "hook_epoch": _node.hook_epoch,
+        "EPOCH": _node.hook_epoch[0],
+        "MODE": mode,
+        "J": entry.jitted,
+        "make": Tensor._make,
+        "refresh": _refresh_views,
+        "E": list(map(_data_of, uniq)),
+    }
+    code = ["def fast(args):"]
+
+    def emit(line: str) -> None:
+        code.append("    " + line)
+
+    def any_not(conds) -> None:
+        if conds:
+            emit(f"if {' or '.join(conds)}: return MISS")
+
+    def const(prefix: str, value) -> str:
+        name = f"{prefix}{len(ns)}"
+        ns[name] = value
+        return name
+
+    emit(f"if len(args) != {len(args)}: return MISS")
+    any_not([f"args[{i}] is not {const('A', a)}" for i, a in enumerate(args)])
+    emit("if state.enabled is not MODE or hook_epoch[0] != EPOCH: return MISS")
+    gsrc, csrc, fsrc = guard
+    it = iter(vals)
+    any_not([f"{const('G', g)}.get({n!r}, MISSING) is not {const('V', next(it))}" for g, n in gsrc])
+    if csrc:
+        emit("try:")
+        code.append("    " + "    if " + " or ".join(
+            f"{const('C', c)}.cell_contents is not {const('V', next(it))}" for c in csrc
+        ) + ": return MISS")  # fmt: skip
+        emit("except ValueError: return MISS")
+    for f in fsrc:
+        fn = const("F", f)
+        any_not([
+            f"{fn}.__defaults__ is not {const('V', next(it))}",
+            f"{fn}.__kwdefaults__ is not {const('V', next(it))}",
+        ])  # fmt: skip
+    n = len(uniq)
+    gpresent = []
+    for i, t in enumerate(uniq):
+        ns[f"T{i}"] = t
+        emit(f"d{i} = T{i}._data")
+    any_not([f"d{i} is not E[{i}]" for i in range(n)])
+    conds = []
+    for i, t in enumerate(uniq):
+        if t._grad is None:
+            conds.append(f"T{i}._grad is not None")
+        else:
+            ns[f"GP{len(gpresent)}"] = t._grad
+            conds.append(f"T{i}._grad is not GP{len(gpresent)}")
+            gpresent.append(t._grad)
+        conds.append(f"T{i}._rg is not {bool(t._rg)!r}")
+    if any(t._rg is not bool(t._rg) for t in uniq):
+        return None
+    any_not(conds)
+    ns["EG"] = [g._data for g in gpresent]
+    for k in range(len(gpresent)):
+        emit(f"g{k} = GP{k}._data")
+    any_not([f"g{k} is not EG[{k}]" for k in range(len(gpresent))])
+    ins = [f"d{i}" for i in range(n)] + [f"g{k}" for k in range(len(gpresent))]
+    emit(f"o = J({', '.join(ins)})")
+
+    def val(logical: int) -> str:
+        kind, x = entry.srcs[logical]
+        if kind == 0:
+            return f"o[{x}]"
+        if kind == 1:
+            return const("K", x)
+        return ins[x]
+
+    for i, lg in entry.data_ops:
+        emit(f"v = {val(lg)}; T{i}._data = v; E[{i}] = v")
+    for _, gi, lg, gdv in entry.grad_ops:
+        emit(f"v = {val(lg)}; GP{gi}._data = v; EG[{gi}] = v")
+        if gdv:
+            emit(f"GP{gi}._vc[0] += {gdv}")
+    for i, dv in entry.vc_ops:
+        emit(f"T{i}._vc[0] += {dv}")
+    for i, _ in entry.data_ops:
+        emit(f'if "_views" in T{i}.__dict__: refresh(T{i}, regenerate=False)')
+
+    def rebuild(recipe) -> str:
+        tag = recipe[0]
+        if tag == "input":
+            return f"T{recipe[1]}"
+        if tag == "T":
+            return f"make({val(entry.out_base + recipe[1])}, {recipe[2]!r})"
+        if tag == "A":
+            return val(entry.out_base + recipe[1])
+        if tag == "v":
+            return const("R", recipe[1])
+        kind, items = recipe
+        if kind is dict:
+            return "{" + ", ".join(f"{const('R', k)}: {rebuild(v)}" for k, v in items) + "}"
+        parts = [rebuild(x) for x in items]
+        if kind is list:
+            return "[" + ", ".join(parts) + "]"
+        if kind is tuple:
+            return "(" + "".join(p + ", " for p in parts) + ")"
+        return f"{const('R', kind)}({', '.join(parts)})"
+
+    emit(f"return {'None' if entry.recipe is None else rebuild(entry.recipe)}")
+    exec("\n".join(code), ns)  # noqa: S102 - generated from the plan above, no user text
+    return ns["fast"]
+
+
+class _Entry:
+    """One traced program and the plan for writing its results back into the tensors."""
+
+    __slots__ = (
+        "jitted",
+        "srcs",
+        "direct",
+        "data_ops",
+        "grad_ops",
+        "vc_ops",
+        "rg_ops",
+        "recipe",
+        "n_out",
+        "out_base",
+    )
+
+    def run(self, uniq, datas, gpresent, gdatas):
+        """Runs the program on the tensors' arrays and writes the new state back. `datas` and
+        `gdatas` (lists of the arrays passed in) are updated to the arrays written back."""
+        outs = self.jitted(*datas, *gdatas)
+        if self.direct:
+            vals = outs
+        else:
+            ins = datas + gdatas
+            vals = [
+                outs[x] if kind == 0 else (x if kind == 1 else ins[x]) for kind, x in self.srcs
             ]
-            grad_objs = [t._grad for t in uniq]
-            _tracing.depth = getattr(_tracing, "depth", 0) + 1
-            try:
-                for t, d, g in zip(uniq, datas, grads, strict=True):
-                    t._data = d
-                    t._accumulator = None
-                    if g is not None:
-                        t._grad = Tensor._make(g)
-                        t._grad._vc = [0]
-                out = fn(*args, **kwargs)
-                new_datas = [t._data for t in uniq]
-                new_grads = [None if t._grad is None else t._grad._data for t in uniq]
-                rgs = [t._rg for t in uniq]
-                deltas = [t._vc[0] - s[3] for t, s in zip(uniq, saved, strict=True)]
-                # Grads start the trace at version 0 (fresh or reset), so this is the delta for
-                # an existing .grad and the absolute version of one created inside.
-                gdeltas = [0 if t._grad is None else t._grad._vc[0] for t in uniq]
-                for t in uniq:
-                    if t.grad_fn is not None:
-                        raise RuntimeError(
-                            "compat.compile: the function left an input tensor attached to an "
-                            "autograd graph (an in-place op recorded on it). Compiled steps "
-                            "must leave inputs as leaves."
-                        )
-                out_arrays, out_meta = _strip(out, uniq)
-                # Only state the step changed leaves the program: pass-through outputs would cost
-                # a buffer each per call.
-                dmask = [nd is not d for nd, d in zip(new_datas, datas, strict=True)]
-                gmask = [ng is not g for ng, g in zip(new_grads, grads, strict=True)]
-                meta["after"] = (rgs, deltas, gdeltas, out_meta, dmask, gmask)
-                self.traces += 1
-                return (
-                    [d for d, m in zip(new_datas, dmask, strict=True) if m],
-                    [g for g, m in zip(new_grads, gmask, strict=True) if m],
-                    out_arrays,
-                )
-            finally:
-                _tracing.depth -= 1
-                for t, s, go in zip(uniq, saved, grad_objs, strict=True):
-                    (t._data, _, t._rg, t._vc[0], t.grad_fn, t._output_nr, t._accumulator, gv) = s
-                    t._grad = go
-                    if go is not None:
-                        go._vc[0] = gv
+        for i, k in self.data_ops:
+            a = vals[k]
+            uniq[i]._data = a
+            datas[i] = a
+        for i, gi, k, gdv in self.grad_ops:
+            t = uniq[i]
+            if k is None:
+                t._grad = None
+            elif gi is None:
+                g = Tensor._make(vals[k])
+                g._vc[0] = gdv
+                t._grad = g
+            else:
+                a = vals[k]
+                g = gpresent[gi]
+                g._data = a
+                g._vc[0] += gdv
+                gdatas[gi] = a
+        for i, dv in self.vc_ops:
+            uniq[i]._vc[0] += dv
+        for i, rg in self.rg_ops:
+            uniq[i]._rg = rg
+        for i, _ in self.data_ops:
+            if "_views" in uniq[i].__dict__:
+                from ._ops.shape import _refresh_views
 
-        return _StaticArgs(pure), meta
+                _refresh_views(uniq[i], regenerate=False)
+        if self.recipe is None:
+            return None
+        return _rebuild(vals, self.recipe, uniq, self.out_base)
 
 
-class _StaticArgs:
-    """jax.jit over (datas, grads) with the call's arguments closed over: arrays inside the
-    arguments are the same objects as `datas` (the tensors), so the arguments only carry
-    structure and Python values, which the cache key already covers."""
+def _trace(owner: _Compiled, uniq: list, args, kwargs) -> _Entry:
+    """Traces `owner.fn` with tracers in the state tensors; builds the program and its plan."""
+    fn = owner.fn
+    n = len(uniq)
+    gidx = [i for i, t in enumerate(uniq) if t._grad is not None]
+    state_ids = {id(t) for t in uniq}
+    # Live views of state tensors that the step can't name: kept out of the trace (their arrays
+    # are restored), refreshed after each call from their written-back base.
+    hidden = []
+    for t in uniq:
+        views = t.__dict__.get("_views")
+        if views:
+            hidden += [v for v in list(views) if id(v) not in state_ids]
+    info: dict = {}
 
-    def __init__(self, pure) -> None:
-        self.pure = pure
-        self.jitted = None
-        self.args = None
+    def pure(*ins):
+        saved = [
+            (t._data, t._grad, t._rg, t._vc[0], t.grad_fn, t._output_nr, t._accumulator)
+            for t in uniq
+        ]
+        saved_grad_vc = [None if t._grad is None else t._grad._vc[0] for t in uniq]
+        saved_hidden = [(v._data, v._rg, v.grad_fn, v._output_nr) for v in hidden]
+        prev_state = getattr(_tracing, "state", None)
+        _tracing.state = state_ids | {id(v) for v in hidden}
+        _tracing.depth = getattr(_tracing, "depth", 0) + 1
+        _node.compile_active[0] += 1
+        try:
+            for t, d in zip(uniq, ins[:n], strict=True):
+                t._data = d
+                t._accumulator = None
+            for i, g in zip(gidx, ins[n:], strict=True):
+                uniq[i]._grad = Tensor._make(g, uniq[i]._grad._rg)
+            vcs = {}
+            for i, t in enumerate(uniq):
+                vcs.setdefault(id(t._vc), (i, saved[i][3]))
+            out = fn(*args, **kwargs)
+            for t in uniq:
+                if t.grad_fn is not None:
+                    raise RuntimeError(
+                        "compat.compile: the function left an input tensor attached to an "
+                        "autograd graph (an in-place op recorded on it). Compiled steps "
+                        "must leave inputs as leaves."
+                    )
+            logical: list = []  # the arrays the step leaves, in plan order
+            data_ops, grad_ops, rg_ops = [], [], []
+            for i, t in enumerate(uniq):
+                if t._data is not ins[i]:
+                    data_ops.append((i, len(logical)))
+                    logical.append(t._data)
+                if t._rg != saved[i][2]:
+                    rg_ops.append((i, t._rg))
+            pos_of_grad = {i: k for k, i in enumerate(gidx)}
+            for i, t in enumerate(uniq):
+                g = t._grad
+                gi = pos_of_grad.get(i)
+                if g is None:
+                    if gi is not None:
+                        grad_ops.append((i, gi, None, 0))
+                    continue
+                if gi is not None and g._data is ins[n + gi] and g._vc[0] == 0:
+                    continue  # untouched
+                # Grads enter the trace at version 0 (fresh), so this is the delta for an
+                # existing .grad and the absolute version of one created inside.
+                grad_ops.append((i, gi, len(logical), g._vc[0]))
+                logical.append(g._data)
+            vc_ops = [(i, uniq[i]._vc[0] - v0) for i, v0 in vcs.values() if uniq[i]._vc[0] != v0]
+            out_base = len(logical)
+            recipe = None if out is None else _strip(out, uniq, logical)
+            info.update(
+                data_ops=data_ops, grad_ops=grad_ops, vc_ops=vc_ops, rg_ops=rg_ops,
+                recipe=recipe, out_base=out_base,
+            )  # fmt: skip
+            owner.traces += 1
+            return logical
+        finally:
+            _tracing.depth -= 1
+            _tracing.state = prev_state
+            _node.compile_active[0] -= 1
+            for t, s in zip(uniq, saved, strict=True):
+                (t._data, t._grad, t._rg, t._vc[0], t.grad_fn, t._output_nr, t._accumulator) = s
+            for t, gv in zip(uniq, saved_grad_vc, strict=True):
+                if gv is not None:
+                    t._grad._vc[0] = gv
+            for v, s in zip(hidden, saved_hidden, strict=True):
+                (v._data, v._rg, v.grad_fn, v._output_nr) = s
 
-    def __call__(self, datas, grads, args, kwargs):
-        self.args = (args, kwargs)
-        if self.jitted is None:
-            self.jitted = jax.jit(lambda d, g: self.pure(d, g, *self.args))
-        return self.jitted(datas, grads)
+    ins = [t._data for t in uniq] + [uniq[i]._grad._data for i in gidx]
+    closed = jax.make_jaxpr(pure)(*ins)
+    entry = _Entry()
+    entry.data_ops = info["data_ops"]
+    entry.grad_ops = info["grad_ops"]
+    entry.vc_ops = info["vc_ops"]
+    entry.rg_ops = info["rg_ops"]
+    entry.recipe = info["recipe"]
+    entry.out_base = info["out_base"]
+    _plan_outputs(entry, closed, ins)
+    return entry
 
 
-def _strip(out, uniq):
-    """Splits the function's result into arrays (traced outputs) and a rebuild recipe."""
+def _plan_outputs(entry: _Entry, closed, ins: list) -> None:
+    """Sorts the jaxpr's outputs into computed ones (returned by the XLA program), constants
+    (evaluated once here) and inputs passed through; compiles the program for the first kind."""
+    jaxpr = closed.jaxpr
+    invar_pos = {v: k for k, v in enumerate(jaxpr.invars)}
+    if closed.effects:
+        dep = None  # effects (callbacks): nothing is a constant
+    else:
+        dep = set(jaxpr.invars)
+        for eqn in jaxpr.eqns:
+            if any(type(v) is not jcore.Literal and v in dep for v in eqn.invars):
+                dep.update(eqn.outvars)
+    srcs, computed, const_pos = [], {}, []
+    for p, v in enumerate(jaxpr.outvars):
+        if type(v) is not jcore.Literal and v in invar_pos:
+            srcs.append((2, invar_pos[v]))
+        elif dep is None or (type(v) is not jcore.Literal and v in dep):
+            srcs.append((0, computed.setdefault(v, len(computed))))
+        else:
+            srcs.append((1, len(const_pos)))
+            const_pos.append(p)
+    comp_pos = [next(p for p, v in enumerate(jaxpr.outvars) if v is w) for w in computed]
+    f = jcore.jaxpr_as_fun(closed)
+
+    def select(positions):
+        def run(*xs):
+            outs = f(*xs)
+            return [outs[p] for p in positions]
+
+        return run
+
+    entry.jitted = jax.jit(select(comp_pos))
+    if const_pos:
+        consts = jax.jit(select(const_pos))(*ins)
+        srcs = [(1, consts[x]) if kind == 1 else (kind, x) for kind, x in srcs]
+    entry.srcs = srcs
+    entry.direct = all(kind == 0 and x == k for k, (kind, x) in enumerate(srcs))
+    entry.n_out = len(comp_pos)
+
+
+def _strip(out, uniq, arrays: list):
+    """Appends the result's arrays to `arrays`; returns a recipe to rebuild the result."""
     ids = {id(t): i for i, t in enumerate(uniq)}
-    arrays: list = []
+    base = len(arrays)
 
     def rec(o):
         if isinstance(o, Tensor):
             if id(o) in ids:
                 return ("input", ids[id(o)])
             arrays.append(o._data)
-            return ("T", len(arrays) - 1, o._rg and o.grad_fn is None)
+            return ("T", len(arrays) - 1 - base, o._rg and o.grad_fn is None)
         if isinstance(o, (list, tuple)):
             return (type(o), [rec(x) for x in o])
         if isinstance(o, dict):
             return (dict, [(k, rec(v)) for k, v in o.items()])
         if isinstance(o, jax.Array):
             arrays.append(o)
-            return ("A", len(arrays) - 1)
+            return ("A", len(arrays) - 1 - base)
         return ("v", o)
 
-    recipe = rec(out)
-    return arrays, recipe
+    return rec(out)
 
 
-def _rebuild(arrays, recipe, uniq):
+def _rebuild(vals, recipe, uniq, base: int):
     tag = recipe[0]
     if tag == "input":
         return uniq[recipe[1]]
     if tag == "T":
-        return Tensor._make(arrays[recipe[1]], recipe[2])
+        return Tensor._make(vals[base + recipe[1]], recipe[2])
     if tag == "A":
-        return arrays[recipe[1]]
+        return vals[base + recipe[1]]
     if tag == "v":
         return recipe[1]
     kind, items = recipe
     if kind is dict:
-        return {k: _rebuild(arrays, v, uniq) for k, v in items}
-    vals = [_rebuild(arrays, x, uniq) for x in items]
-    return kind(vals) if kind in (list, tuple) else kind(*vals)
+        return {k: _rebuild(vals, v, uniq, base) for k, v in items}
+    out = [_rebuild(vals, x, uniq, base) for x in items]
+    return kind(out) if kind in (list, tuple) else kind(*out)
 
 
 def compile(fn=None, **options):  # noqa: A001 - torch's name
@@ -280,19 +625,21 @@ def compile(fn=None, **options):  # noqa: A001 - torch's name
 
     Mirrors the spirit of `torch.compile`: decorate a training step that runs forward,
     `.backward()`, reads `.grad` and updates tensors in place under `no_grad`; each call then runs
-    as a single jitted program, and the tensors it reached (arguments, and globals or closure
-    variables its code names) hold afterwards exactly what eager execution would have left:
-    data, `.grad` (same object, accumulated), `requires_grad` and version counters.
+    as a single jitted program, and the tensors it reached (arguments; globals, closure variables
+    and default values named by its code or by the functions of its module it calls; bases of
+    views among them) hold afterwards exactly what eager execution would have left: data, `.grad`
+    (same object, accumulated), `requires_grad` and version counters.
 
     Compiled programs are cached by the structure and Python values of the arguments and of
-    the referenced globals, and by each tensor's shape, dtype, `requires_grad` and grad layout;
-    a change in any of these retraces. Python control flow that reads tensor values
+    the referenced globals, and by each tensor's shape, dtype, `requires_grad`, grad layout, view
+    and hooks; a change in any of these retraces. Python control flow that reads tensor values
     (`if loss > 0`, `.item()`) cannot be traced and raises an error saying so; use
     `compat.where` or `funcgrad.while_loop`, or run that function eagerly. Random factories
-    (`randn`, ...) refuse to run inside: draw random tensors outside and pass them in.
+    (`randn`, ...) refuse to run inside: draw random tensors outside and pass them in. Changing a
+    tensor the step cannot see as state (one reached only through another module) is refused.
 
     Differences from eager: tensors returned are new tensors without `grad_fn` (the graph lives
-    inside the XLA program); Python side effects (printing) happen once, while tracing.
+    inside the XLA program); Python side effects (printing, hooks) happen once, while tracing.
 
     Example:
         >>> import compat as torch

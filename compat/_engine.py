@@ -15,7 +15,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from . import _grad_mode
+from . import _grad_mode, _node
 from ._node import _FREED_MSG, _SAVED_FREED, AccumulateGrad
 from ._node import edge as _edge
 from ._tensor import Tensor
@@ -260,6 +260,8 @@ def run(roots, *, retain_graph, create_graph, capture=None, accumulate=True, onl
         _grad_mode._state.enabled = prev_mode
 
     # Success: now make the results visible.
+    if _node.compile_active[0]:
+        _node.check_compile_mutation(*(leaf for leaf, _ in pending_acc))
     for leaf, g in pending_acc:
         _accumulate(leaf, g, create_graph)
     for t, g in pending_retain:
@@ -479,6 +481,10 @@ def _run_planned(roots, order, retain_graph, capture, accumulate, only) -> bool:
         _plan_cache[key] = None
         _plan_seen[key] = -(10**9)  # never again for this structure
         return False
+    if _node.compile_active[0] and capture is None and accumulate:
+        _node.check_compile_mutation(
+            *(order[i].variable for (i, _), g in zip(out_slots, outs, strict=True) if g is not None)
+        )
     for k, ((i, nr), g) in enumerate(zip(out_slots, outs, strict=True)):
         if g is None:
             continue

@@ -15,6 +15,20 @@ _seq = itertools.count()
 _SAVED_FREED = object()
 
 
+#: Bumped whenever a hook is added or removed anywhere (compat.compile guards on it).
+hook_epoch = [0]
+#: Number of `compat.compile` traces in progress: sites that change an existing tensor test it
+#: and call `check_compile_mutation` (which refuses to change a tensor outside the step's state).
+compile_active = [0]
+
+
+def check_compile_mutation(*tensors) -> None:
+    from ._compile import check_mutation
+
+    for t in tensors:
+        check_mutation(t)
+
+
 class RemovableHandle:
     """Mirrors `torch.utils.hooks.RemovableHandle`: `.remove()` unregisters the hook."""
 
@@ -23,9 +37,11 @@ class RemovableHandle:
     def __init__(self, registry: dict) -> None:
         self._registry = registry
         self.id = next(RemovableHandle._ids)
+        hook_epoch[0] += 1
 
     def remove(self) -> None:
         self._registry.pop(self.id, None)
+        hook_epoch[0] += 1
 
     def __enter__(self):
         return self

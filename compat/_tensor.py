@@ -13,7 +13,7 @@ import warnings
 import jax
 import numpy as np
 
-from . import _dtype, _grad_mode
+from . import _dtype, _grad_mode, _node
 from ._node import RemovableHandle
 
 _state = _grad_mode._state
@@ -181,6 +181,8 @@ class Tensor:
             )
         if requires_grad and self.dtype.category < 2:
             raise RuntimeError(f"only Tensors of {kinds} can require gradients")
+        if _node.compile_active[0]:
+            _node.check_compile_mutation(self)
         self._rg = requires_grad
         return self
 
@@ -218,6 +220,8 @@ class Tensor:
                     f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
                     "tensor are the same size"
                 )
+        if _node.compile_active[0]:
+            _node.check_compile_mutation(self)
         self._grad = value
 
     @grad.deleter
@@ -285,6 +289,8 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if _node.compile_active[0]:
+            _node.check_compile_mutation(self)
         self._data = value._data
 
     def detach(self) -> Tensor:

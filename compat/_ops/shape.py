@@ -862,6 +862,8 @@ def commit(t: Tensor, res: Tensor) -> Tensor:
             f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
             f"{list(res._data.shape)}"
         )
+    if _node.compile_active[0]:
+        _node.check_compile_mutation(t, t if t._view is None else t._view[0])
     node = res.grad_fn
     if node is not None:
         _snapshot_saved(t, res, node)

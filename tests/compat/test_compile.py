@@ -201,3 +201,223 @@ def test_returns_inputs_as_themselves_and_containers():
     same, rest = f(x)
     assert same is x
     assert rest["double"].tolist() == [2.0, 4.0] and rest["n"] == 3
+
+
+# -- the guarded fast path and what it must notice -------------------------------------------------
+def _slow_calls(compiled):
+    """Counts the calls that take the full lookup (a miss of the identity guard)."""
+    count = [0]
+    orig = compiled._call
+
+    def counting(args, kwargs):
+        count[0] += 1
+        return orig(args, kwargs)
+
+    compiled._call = counting
+    return count
+
+
+def test_steady_loop_takes_the_guarded_path_and_stays_exact():
+    X, y = _data()
+    w1, b1 = _params()
+    w2, b2 = _params()
+    step = compat.compile(_sgd_step)
+    slow = _slow_calls(step)
+    for _ in range(10):
+        _sgd_step(X, y, w1, b1)
+        step(X, y, w2, b2)
+    _assert_same_state(_state(w1, b1, X, y), _state(w2, b2, X, y))
+    # Call 1 creates .grad (a new key), call 2 finds it (installs the guard); then all hit it.
+    assert slow[0] == 2
+
+
+def test_zeroed_grad_is_a_constant_written_back_and_still_independent():
+    X, y = _data()
+    w1, b1 = _params()
+    w2, b2 = _params()
+    step = compat.compile(_sgd_step)
+    for _ in range(3):
+        _sgd_step(X, y, w1, b1)
+        step(X, y, w2, b2)
+    entry = next(iter(step.cache.values()))
+    consts = [x for kind, x in entry.srcs if kind == 1]
+    assert len(consts) == 2  # the two zeroed grads leave no buffer per call
+    assert entry.n_out == 3  # only w, b and the loss come out of the XLA program
+    # Eager work on the grads between calls must not disturb the shared constant.
+    for w, b in ((w1, b1), (w2, b2)):
+        with compat.no_grad():
+            w.grad.add_(1.0)
+            b.grad.add_(2.0)
+    for _ in range(2):
+        _sgd_step(X, y, w1, b1)
+        step(X, y, w2, b2)
+    _assert_same_state(_state(w1, b1), _state(w2, b2))
+
+
+@pytest.mark.parametrize("change", ["inplace", "data", "grad_none", "requires_grad", "new_arg"])
+def test_changes_between_calls_are_seen(change):
+    X, y = _data()
+    w1, b1 = _params()
+    w2, b2 = _params()
+    step = compat.compile(_sgd_step)
+    for _ in range(3):
+        _sgd_step(X, y, w1, b1)
+        step(X, y, w2, b2)
+    for w, b in ((w1, b1), (w2, b2)):
+        if change == "inplace":
+            with compat.no_grad():
+                w.mul_(2.0)
+        elif change == "data":
+            w.data = compat.ones(3)
+        elif change == "grad_none":
+            b.grad = None
+        elif change == "requires_grad":
+            b.requires_grad_(False)
+            b.grad = None
+    if change == "new_arg":
+        X = X * 2
+    if change == "requires_grad":
+        with pytest.raises(TypeError):
+            _sgd_step(X, y, w1, b1)  # b.grad stays None: eager fails at lr * b.grad
+        before = _state(w2, b2)
+        with pytest.raises(TypeError):
+            step(X, y, w2, b2)
+        _assert_same_state(_state(w2, b2), before)  # the failed trace changed nothing
+        return
+    for _ in range(2):
+        _sgd_step(X, y, w1, b1)
+        step(X, y, w2, b2)
+    _assert_same_state(_state(w1, b1, X, y), _state(w2, b2, X, y))
+
+
+def test_hook_added_between_calls_retraces():
+    x = compat.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+
+    @compat.compile
+    def f(x):
+        (x * x).sum().backward()
+        g = x.grad.clone()
+        x.grad = None
+        return g
+
+    assert f(x).tolist() == [2.0, 4.0]
+    assert f(x).tolist() == [2.0, 4.0]
+    h = x.register_hook(lambda g: seen.append(1) or g * 10)
+    assert f(x).tolist() == [20.0, 40.0]
+    assert seen  # ran while tracing
+    h.remove()
+    assert f(x).tolist() == [2.0, 4.0]
+
+
+def test_global_rebound_between_calls_is_seen():
+    global W_REBOUND
+    W_REBOUND = compat.tensor([1.0, 2.0])
+
+    @compat.compile
+    def f(x):
+        return x * W_REBOUND
+
+    x = compat.ones(2)
+    assert f(x).tolist() == [1.0, 2.0]
+    assert f(x).tolist() == [1.0, 2.0]
+    W_REBOUND = compat.tensor([5.0, 6.0])
+    assert f(x).tolist() == [5.0, 6.0]
+
+
+def test_aliases_kept_by_the_caller_are_refreshed_not_leaked():
+    w = compat.zeros(3, requires_grad=True)
+    alias, detached, row = w.data, w.detach(), w.detach()[1:]
+
+    @compat.compile
+    def step(w):
+        with compat.no_grad():
+            w.add_(1.0)
+
+    for _ in range(3):
+        step(w)
+    assert w.tolist() == alias.tolist() == detached.tolist() == [3.0, 3.0, 3.0]
+    assert row.tolist() == [3.0, 3.0]
+    assert detached._version == w._version == 3
+
+
+def test_view_and_its_base_as_arguments_count_versions_once():
+    def f(base, view):
+        with compat.no_grad():
+            view.mul_(2.0)
+            base.add_(1.0)
+
+    b1 = compat.ones(4)
+    b2 = compat.ones(4)
+    cf = compat.compile(f)
+    for _ in range(3):
+        f(b1, b1[1:3])
+        cf(b2, b2[1:3])
+    assert b1.tolist() == b2.tolist()
+    assert b1._version == b2._version
+
+
+def test_a_view_argument_writes_through_to_its_base():
+    base1, base2 = compat.zeros(4), compat.zeros(4)
+    f = compat.compile(lambda v: v.add_(1.0))
+    for lo in (0, 1, 2):  # different views of the same shape: never the stale program
+        base1[lo : lo + 2].add_(1.0)
+        f(base2[lo : lo + 2])
+    assert base1.tolist() == base2.tolist() == [1.0, 2.0, 2.0, 1.0]
+
+
+GLOBAL_IN_HELPER = compat.zeros(2, requires_grad=True)
+
+
+def _helper_loss():
+    return (GLOBAL_IN_HELPER * compat.tensor([1.0, 2.0])).sum()
+
+
+def test_globals_of_called_helpers_are_state():
+    GLOBAL_IN_HELPER.grad = None
+
+    @compat.compile
+    def step():
+        _helper_loss().backward()
+
+    step()
+    step()
+    assert GLOBAL_IN_HELPER.grad.tolist() == [2.0, 4.0]
+
+
+def test_default_argument_tensors_are_state():
+    w0 = compat.tensor([1.0, 1.0])
+
+    def bump(w=w0):
+        with compat.no_grad():
+            w.mul_(3.0)
+
+    f = compat.compile(bump)
+    f()
+    f()
+    assert w0.tolist() == [9.0, 9.0] and w0._version == 2
+
+
+def test_changing_a_tensor_outside_the_state_is_refused_and_loses_nothing():
+    import types
+
+    box = types.SimpleNamespace(t=compat.tensor([1.0, 2.0], requires_grad=True))
+
+    @compat.compile
+    def step(x):
+        (x * box.t).sum().backward()  # box.t is reached through an object, not as state
+
+    x = compat.ones(2)
+    with pytest.raises(RuntimeError, match="not part of its state"):
+        step(x)
+    assert box.t.grad is None and box.t.tolist() == [1.0, 2.0]
+    (x * box.t).sum().backward()  # still usable eagerly
+    assert box.t.grad.tolist() == [1.0, 1.0]
+
+
+def test_kwargs_and_python_scalars_use_the_full_path_correctly():
+    x = compat.tensor([1.0, 2.0])
+    f = compat.compile(lambda x, *, k=1.0: x * k)
+    assert f(x, k=2.0).tolist() == [2.0, 4.0]
+    assert f(x, k=3.0).tolist() == [3.0, 6.0]
+    assert f(x).tolist() == [1.0, 2.0]
