@@ -92,7 +92,7 @@ def _flatten(obj, out: list, deep: list):
     return (t, obj)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_names(code) -> tuple:
     """The global names a code object and the code nested in it (comprehensions, lambdas) use."""
     names = dict.fromkeys(code.co_names)
@@ -406,9 +406,7 @@ class _Entry:
             vals = outs
         else:
             ins = datas + gdatas
-            vals = [
-                outs[x] if kind == 0 else (x if kind == 1 else ins[x]) for kind, x in self.srcs
-            ]
+            vals = [outs[x] if kind == 0 else (x if kind == 1 else ins[x]) for kind, x in self.srcs]
         for i, k in self.data_ops:
             a = vals[k]
             uniq[i]._data = a
