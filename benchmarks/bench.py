@@ -46,16 +46,29 @@ def _block(x):
 def timeit(fn, repeats: int, inner: int) -> float:
     """Seconds per call: the best of `repeats` loops of `inner` calls (as `timeit` advises, the
     minimum is the least disturbed by other work on a shared machine)."""
-    for _ in range(3):
-        _block(fn())
-    samples = []
+    return time_columns({"fn": fn}, repeats, inner)["fn"]
+
+
+def time_columns(cols: dict, repeats: int, inner: int) -> dict:
+    """Seconds per call of each column, interleaved: every round times one loop of each column
+    in turn, so a slow spell of the machine hits all columns alike and the ratios stay fair."""
+    for fn in cols.values():
+        for _ in range(3):
+            _block(fn())
+    best = dict.fromkeys(cols, float("inf"))
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            out = fn()
-        _block(out)
-        samples.append((time.perf_counter() - t0) / inner)
-    return min(samples)
+        for name, fn in cols.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                out = fn()
+            _block(out)
+            best[name] = min(best[name], (time.perf_counter() - t0) / inner)
+    return best
+
+
+def _row(cols: dict, repeats: int, inner: int) -> dict:
+    t = time_columns(cols, repeats, inner)
+    return {c: t.get(c) for c in COLS}
 
 
 # -- workloads: each returns {column: zero-arg step function} --------------------------------
@@ -324,29 +337,11 @@ def run(quick: bool) -> int:
     ]
     for label, make, inner in workloads:
         cols = make()
-        rows.append((label, {c: timeit(cols[c], reps, inner) if c in cols else None for c in COLS}))
+        rows.append((label, _row(cols, reps, inner)))
     cols, flops = w_mlp()
-    mlp_times = {c: timeit(cols[c], reps, 3 if quick else 5) if c in cols else None for c in COLS}
+    mlp_times = _row(cols, reps, 3 if quick else 5)
     rows.append(("MLP 784-512-512-10 SGD step, batch 256", mlp_times))
-    header = (
-        f"{'workload':42s} "
-        + " ".join(f"{c:>14s}" for c in COLS)
-        + "  compat/torch  compile/torch  compile/fg  fg/jax"
-    )
-    print(header)
-    print("-" * len(header))
-    for label, t in rows:
-        ratios = (
-            fmt_r(t["compat"], t["torch"]),
-            fmt_r(t["compat.compile"], t["torch"]),
-            fmt_r(t["compat.compile"], t["funcgrad"]),
-            fmt_r(t["funcgrad"], t["jax"]),
-        )
-        print(
-            f"{label:42s} "
-            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
-            + f"  {ratios[0]:>12s}  {ratios[1]:>13s}  {ratios[2]:>10s}  {ratios[3]:>6s}"
-        )
+    print_table("workload", rows)
     peak = matmul_peak()
     print(f"\nmatmul peak (1024^3 float32 on {dev.platform}): {peak / 1e9:.1f} GFLOP/s")
     print("MLP achieved FLOP/s (forward + backward matmuls only) and ratio to that peak:")
@@ -355,37 +350,111 @@ def run(quick: bool) -> int:
             ach = flops / mlp_times[c]
             print(f"  {c:15s} {ach / 1e9:8.1f} GFLOP/s   peak/achieved = {peak / ach:5.2f}x")
     print("\nScaling: 2xTx backward by vector length")
-    sizes = [10**k for k in range(2, 6 if quick else 8)]
-    print(f"{'n':>10s} " + " ".join(f"{c:>14s}" for c in COLS) + "  compat/torch  fg/jax")
-    for n in sizes:
-        cols = w_2xtx(n)
-        inner = 50 if n <= 10**5 else 5
-        t = {c: timeit(cols[c], 3, inner) if c in cols else None for c in COLS}
-        print(
-            f"{n:>10d} "
-            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
-            + f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['funcgrad'], t['jax']):>6s}"
-        )
+    rows = []
+    for n in [10**k for k in range(2, 6 if quick else 8)]:
+        rows.append((str(n), _row(w_2xtx(n), reps // 2, 100 if n <= 10**5 else 5)))
+    print_table("n", rows)
     print("\nScaling: MLP SGD step by hidden width (batch 256)")
-    print(f"{'width':>10s} " + " ".join(f"{c:>14s}" for c in COLS) + "  compat/torch  fg/jax")
+    rows = []
     for width in (128, 512) if quick else (128, 256, 512, 1024, 2048):
-        cols, _ = w_mlp(hidden=width)
-        t = {c: timeit(cols[c], 3, 3) if c in cols else None for c in COLS}
-        print(
-            f"{width:>10d} "
-            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
-            + f"  {fmt_r(t['compat'], t['torch']):>12s}  {fmt_r(t['funcgrad'], t['jax']):>6s}"
-        )
+        rows.append((str(width), _row(w_mlp(hidden=width)[0], reps // 3, 3)))
+    print_table("width", rows)
+    if not quick:
+        print_memory()
     return 0
+
+
+RATIOS = (
+    ("compat/torch", "compat", "torch"),
+    ("compile/torch", "compat.compile", "torch"),
+    ("compile/fg", "compat.compile", "funcgrad"),
+    ("fg/jax", "funcgrad", "jax"),
+)
+
+
+def print_table(first: str, rows: list) -> None:
+    width = max(len(first), *(len(label) for label, _ in rows))
+    header = (
+        f"{first:{width}s} "
+        + " ".join(f"{c:>14s}" for c in COLS)
+        + "".join(f"  {name:>13s}" for name, _, _ in RATIOS)
+    )
+    print(header)
+    print("-" * len(header))
+    for label, t in rows:
+        print(
+            f"{label:{width}s} "
+            + " ".join(f"{fmt_t(t[c]):>14s}" for c in COLS)
+            + "".join(f"  {fmt_r(t[a], t[b]):>13s}" for _, a, b in RATIOS)
+        )
+
+
+# -- peak memory: each column in a fresh process ----------------------------------------------
+MEMORY_WORKLOADS = {
+    "2xTx backward, n=1e7": lambda: w_2xtx(10**7),
+    "MLP SGD step, width 2048": lambda: w_mlp(hidden=2048)[0],
+}
+
+
+def _kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(field)
+
+
+def memory_child(workload: str, column: str) -> None:
+    """Prints the peak resident memory (MiB) one column's steady-state steps need above the
+    process's memory once the workload's inputs exist: the peak mark is reset after warm-up
+    (Linux `clear_refs`), so compilation is not counted, but what the allocators kept is."""
+    cols = MEMORY_WORKLOADS[workload]()
+    fn = cols[column]
+    base = _kib("VmRSS")
+    for _ in range(3):
+        _block(fn())
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets VmHWM to the current RSS
+    for _ in range(5):
+        _block(fn())
+    print((_kib("VmHWM") - base) / 1024)
+
+
+def print_memory() -> None:
+    import subprocess
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        print("\nPeak memory: needs Linux /proc (skipped)")
+        return
+    print("\nPeak memory of a step above its inputs (MiB, resident; one fresh process per cell)")
+    print(f"{'workload':26s} " + " ".join(f"{c:>14s}" for c in COLS))
+    for label in MEMORY_WORKLOADS:
+        cells = []
+        for c in COLS:
+            if c.startswith("torch") and torch is None:
+                cells.append("-")
+                continue
+            r = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--memory-child", label, c],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            cells.append(f"{float(r.stdout.split()[-1]):.1f}" if r.returncode == 0 else "error")
+        print(f"{label:26s} " + " ".join(f"{x:>14s}" for x in cells))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and sizes, no memory")
+    ap.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if torch is not None:
         torch.set_num_threads(os.cpu_count() or 1)
     jax.config.update("jax_default_matmul_precision", "highest")
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return 0
     return run(args.quick)
 
 

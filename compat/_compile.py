@@ -67,27 +67,22 @@ def check_mutation(t: Tensor) -> None:
 _STATE_TYPES = (Tensor, list, tuple, dict, int, float, bool, str, type(None))
 
 
-def _flatten(obj, out: list, deep: list):
-    """Collects tensors in nested lists/tuples/dicts, returning a hashable skeleton. Sets
-    `deep[0]` when a mutable container was seen (the call then can't be guarded by identity)."""
+def _flatten(obj, out: list):
+    """Collects tensors in nested lists/tuples/dicts, returning a hashable skeleton."""
     t = type(obj)
     if t is Tensor:
         out.append(obj)
         return 0
     if t is tuple or t is list:
-        if t is list:
-            deep[0] = True
-        return (t, tuple([_flatten(x, out, deep) for x in obj]))
+        return (t, tuple([_flatten(x, out) for x in obj]))
     if t is dict:
-        deep[0] = True
-        return (dict, tuple([(k, _flatten(v, out, deep)) for k, v in obj.items()]))
+        return (dict, tuple([(k, _flatten(v, out)) for k, v in obj.items()]))
     if isinstance(obj, Tensor):
         out.append(obj)
         return 0
     try:
         hash(obj)
     except TypeError:
-        deep[0] = True
         return ("obj", id(obj))
     return (t, obj)
 
@@ -213,12 +208,11 @@ class _Compiled:
     def _call(self, args, kwargs):
         self._fast = None
         tensors: list[Tensor] = []
-        deep = [bool(kwargs)]
         refs, guard = self._refs.collect()
         skel = (
-            _flatten(args, tensors, deep),
-            _flatten(kwargs, tensors, deep) if kwargs else None,
-            _flatten(refs, tensors, deep),
+            _flatten(args, tensors),
+            _flatten(kwargs, tensors) if kwargs else None,
+            _flatten(refs, tensors),
         )
         # A tensor reachable twice is one state; the base of a view is state too.
         seen: dict = {}
@@ -245,7 +239,7 @@ class _Compiled:
         # The next call may skip the lookup if this step leaves the state in the same key (a
         # training loop) and every input was guarded by identity.
         if (
-            not deep[0]
+            not kwargs
             and _grad_mode._state.enabled is mode
             and tuple(map(_tensor_key, uniq)) == state_key
         ):
@@ -256,6 +250,32 @@ class _Compiled:
 
     def __repr__(self) -> str:
         return f"<compat.compile of {self.fn!r}>"
+
+
+def _mutable(obj) -> bool:
+    t = type(obj)
+    return t is list or t is dict or (t is tuple and any(map(_mutable, obj)))
+
+
+def _content_conds(expr: str, obj, conds: list, const) -> None:
+    """Appends the conditions that catch a change inside the containers of `obj` (read through
+    `expr`, whose identity was checked first): lengths, keys and each item's identity."""
+    t = type(obj)
+    if t is list or t is tuple:
+        if t is list:
+            conds.append(f"len({expr}) != {len(obj)}")
+        for i, x in enumerate(obj):
+            if t is list:
+                conds.append(f"{expr}[{i}] is not {const('A', x)}")
+            if _mutable(x):
+                _content_conds(f"{expr}[{i}]", x, conds, const)
+    elif t is dict:
+        conds.append(f"tuple({expr}) != {const('A', tuple(obj))}")
+        for k, v in obj.items():
+            item = f"{expr}[{const('A', k)}]"
+            conds.append(f"{item} is not {const('A', v)}")
+            if _mutable(v):
+                _content_conds(item, v, conds, const)
 
 
 def _make_fast(entry, args, guard, vals, uniq, mode):
@@ -295,24 +315,32 @@ def _make_fast(entry, args, guard, vals, uniq, mode):
         ns[name] = value
         return name
 
+    def same(expr: str, obj) -> None:
+        """Conditions (any true: a miss) for `expr` still being `obj`, contents included."""
+        conds = [f"{expr} is not {const('A', obj)}"]
+        _content_conds(expr, obj, conds, const)
+        any_not(conds)
+
     emit(f"if len(args) != {len(args)}: return MISS")
-    any_not([f"args[{i}] is not {const('A', a)}" for i, a in enumerate(args)])
+    for i, a in enumerate(args):
+        same(f"args[{i}]", a)
     emit("if state.enabled is not MODE or hook_epoch[0] != EPOCH: return MISS")
     gsrc, csrc, fsrc = guard
     it = iter(vals)
-    any_not([f"{const('G', g)}.get({n!r}, MISSING) is not {const('V', next(it))}" for g, n in gsrc])
+    for g, name in gsrc:
+        emit(f"r = {const('G', g)}.get({name!r}, MISSING)")
+        same("r", next(it))
     if csrc:
         emit("try:")
-        code.append("    " + "    if " + " or ".join(
-            f"{const('C', c)}.cell_contents is not {const('V', next(it))}" for c in csrc
-        ) + ": return MISS")  # fmt: skip
+        for k, c in enumerate(csrc):
+            emit(f"    c{k} = {const('C', c)}.cell_contents")
         emit("except ValueError: return MISS")
+        for k in range(len(csrc)):
+            same(f"c{k}", next(it))
     for f in fsrc:
         fn = const("F", f)
-        any_not([
-            f"{fn}.__defaults__ is not {const('V', next(it))}",
-            f"{fn}.__kwdefaults__ is not {const('V', next(it))}",
-        ])  # fmt: skip
+        same(f"{fn}.__defaults__", next(it))
+        same(f"{fn}.__kwdefaults__", next(it))
     n = len(uniq)
     gpresent = []
     for i, t in enumerate(uniq):

@@ -421,3 +421,35 @@ def test_kwargs_and_python_scalars_use_the_full_path_correctly():
     assert f(x, k=2.0).tolist() == [2.0, 4.0]
     assert f(x, k=3.0).tolist() == [3.0, 6.0]
     assert f(x).tolist() == [1.0, 2.0]
+
+
+def test_parameter_lists_are_guarded_by_content():
+    params1 = [compat.ones(2, requires_grad=True), compat.ones(2, requires_grad=True)]
+    params2 = [compat.ones(2, requires_grad=True), compat.ones(2, requires_grad=True)]
+
+    def step(ps, scale):
+        sum(((p * p).sum() for p in ps), compat.tensor(0.0)).backward()
+        with compat.no_grad():
+            for p in ps:
+                p.sub_(scale * p.grad)
+                p.grad.zero_()
+
+    cstep = compat.compile(step)
+    slow = _slow_calls(cstep)
+    for _ in range(4):
+        step(params1, 0.1)
+        cstep(params2, 0.1)
+    assert slow[0] == 2
+    # Swap a parameter inside the same list object: the guard must see it.
+    params1[1] = compat.full((2,), 5.0, requires_grad=True)
+    params2[1] = compat.full((2,), 5.0, requires_grad=True)
+    for _ in range(2):
+        step(params1, 0.1)
+        cstep(params2, 0.1)
+    for p1, p2 in zip(params1, params2, strict=True):
+        assert p1.tolist() == p2.tolist() and p1._version == p2._version
+    params1.append(compat.ones(3, requires_grad=True))
+    params2.append(compat.ones(3, requires_grad=True))
+    step(params1, 0.1)
+    cstep(params2, 0.1)
+    assert params1[2].tolist() == params2[2].tolist()
