@@ -25,8 +25,12 @@ Two things keep a call cheap once traced:
 
 from __future__ import annotations
 
+import argparse
 import functools
 import operator
+import os
+import sys
+import sysconfig
 import threading
 import types
 
@@ -65,26 +69,68 @@ def check_mutation(t: Tensor) -> None:
 
 
 _STATE_TYPES = (Tensor, list, tuple, dict, int, float, bool, str, type(None))
+_LIBRARY_DIRS = tuple(
+    {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    | {
+        os.path.realpath(p)
+        for k in ("stdlib", "purelib", "platlib")
+        if (p := sysconfig.get_path(k))
+    }
+)
 
 
-def _flatten(obj, out: list):
-    """Collects tensors in nested lists/tuples/dicts, returning a hashable skeleton."""
+@functools.cache
+def _holds_state(cls) -> bool:
+    """Whether instances of `cls` are looked into (their `__dict__`, for tensors and Python
+    values): namespaces and the classes of user code, not library objects."""
+    if cls is types.SimpleNamespace or cls is argparse.Namespace:
+        return True
+    if issubclass(cls, (type, types.ModuleType, Tensor)) or cls.__module__ is None:
+        return False
+    if cls.__module__.partition(".")[0] in ("compat", "funcgrad"):
+        return False
+    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if path is None:
+        return cls.__module__ == "__main__"  # a notebook or an interactive session
+    return not os.path.realpath(path).startswith(_LIBRARY_DIRS)
+
+
+def _user_dict(obj):
+    """The attribute dict of an object whose attributes are state (see `_holds_state`)."""
+    d = getattr(obj, "__dict__", None)
+    return d if type(d) is dict and _holds_state(type(obj)) else None
+
+
+def _flatten(obj, out: list, seen: set | None = None):
+    """Collects tensors in nested lists/tuples/dicts and the attributes of user objects,
+    returning a hashable skeleton."""
     t = type(obj)
     if t is Tensor:
         out.append(obj)
         return 0
     if t is tuple or t is list:
-        return (t, tuple([_flatten(x, out) for x in obj]))
+        return (t, tuple([_flatten(x, out, seen) for x in obj]))
     if t is dict:
-        return (dict, tuple([(k, _flatten(v, out)) for k, v in obj.items()]))
+        return (dict, tuple([(k, _flatten(v, out, seen)) for k, v in obj.items()]))
     if isinstance(obj, Tensor):
         out.append(obj)
         return 0
+    d = _user_dict(obj)
+    if d is not None:
+        seen = set() if seen is None else seen
+        if id(obj) in seen:  # met again (shared or a cycle): its identity is the key
+            return ("ref", id(obj))
+        seen.add(id(obj))
+        return ("attrs", t, tuple([(k, _flatten(v, out, seen)) for k, v in d.items()]))
     try:
         hash(obj)
     except TypeError:
         return ("obj", id(obj))
     return (t, obj)
+
+
+def _state_like(v) -> bool:
+    return isinstance(v, _STATE_TYPES) or _user_dict(v) is not None
 
 
 @functools.cache
@@ -126,7 +172,7 @@ class _Refs:
                 if v is _MISSING:
                     continue
                 gsrc.append((g, name))
-                if isinstance(v, _STATE_TYPES):
+                if _state_like(v):
                     state.append((name, v))
                 elif self._walkable(v):
                     stack.append(v)
@@ -136,7 +182,7 @@ class _Refs:
                 except ValueError:  # an empty cell
                     continue
                 csrc.append(cell)
-                if isinstance(v, _STATE_TYPES):
+                if _state_like(v):
                     state.append((name, v))
                 elif self._walkable(v):
                     stack.append(v)
@@ -145,12 +191,12 @@ class _Refs:
                 # usually passes those arguments).
                 fsrc.append(f)
                 for i, v in enumerate(f.__defaults__ or ()):
-                    if isinstance(v, _STATE_TYPES):
+                    if _state_like(v):
                         state.append((f"<default {i}>", v))
                     elif self._walkable(v):
                         stack.append(v)
                 for k, v in (f.__kwdefaults__ or {}).items():
-                    if isinstance(v, _STATE_TYPES):
+                    if _state_like(v):
                         state.append((f"<default {k}>", v))
         return tuple(state), (tuple(gsrc), tuple(csrc), tuple(fsrc))
 
@@ -205,8 +251,9 @@ class _Compiled:
                 return res
         return self._call(args, kwargs)
 
-    def _call(self, args, kwargs):
-        self._fast = None
+    def _state(self, args, kwargs):
+        """-> (key, uniq, guard, vals): the cache key of a call, its state tensors (each once;
+        bases of views included), and the guard sources with their current values."""
         tensors: list[Tensor] = []
         refs, guard = self._refs.collect()
         skel = (
@@ -214,7 +261,6 @@ class _Compiled:
             _flatten(kwargs, tensors) if kwargs else None,
             _flatten(refs, tensors),
         )
-        # A tensor reachable twice is one state; the base of a view is state too.
         seen: dict = {}
         for t in tensors:
             seen.setdefault(id(t), t)
@@ -225,9 +271,12 @@ class _Compiled:
         if len(uniq) != len(tensors):
             pos = {i: n for n, i in enumerate(seen)}
             skel = (skel, tuple(pos[id(t)] for t in tensors), len(uniq))
-        mode = _grad_mode._state.enabled
-        state_key = tuple(map(_tensor_key, uniq))
-        key = (skel, state_key, mode)
+        key = (skel, tuple(map(_tensor_key, uniq)), _grad_mode._state.enabled)
+        return key, uniq, guard, _read_guard(guard)
+
+    def _call(self, args, kwargs):
+        self._fast = None
+        key, uniq, guard, vals = self._state(args, kwargs)
         entry = self.cache.get(key)
         if entry is None:
             entry = _trace(self, uniq, args, kwargs)
@@ -236,31 +285,43 @@ class _Compiled:
         gpresent = [g for g in map(_grad_of, uniq) if g is not None]
         gdatas = list(map(_data_of, gpresent))
         result = entry.run(uniq, datas, gpresent, gdatas)
-        # The next call may skip the lookup if this step leaves the state in the same key (a
-        # training loop) and every input was guarded by identity.
-        if (
-            not kwargs
-            and _grad_mode._state.enabled is mode
-            and tuple(map(_tensor_key, uniq)) == state_key
-        ):
-            vals = _read_guard(guard)
-            if vals is not None:
-                self._fast = _make_fast(entry, args, guard, vals, uniq, mode)
+        # The next call may skip the lookup if this step left everything it reaches as it found
+        # it, up to new arrays (a training loop): same key, same tensors, same Python objects.
+        if not kwargs and vals is not None:
+            key2, uniq2, guard2, vals2 = self._state(args, kwargs)
+            if (
+                key2 == key
+                and len(uniq2) == len(uniq)
+                and all(map(_is, uniq2, uniq))
+                and vals2 is not None
+                and len(vals2) == len(vals)
+                and all(map(_is, vals2, vals))
+            ):
+                self._fast = _make_fast(entry, args, guard, vals, uniq, key[2])
         return result
 
     def __repr__(self) -> str:
         return f"<compat.compile of {self.fn!r}>"
 
 
-def _mutable(obj) -> bool:
+def _mutable(obj, seen: frozenset = frozenset()) -> bool:
     t = type(obj)
-    return t is list or t is dict or (t is tuple and any(map(_mutable, obj)))
+    if t is list or t is dict or _user_dict(obj) is not None:
+        return True
+    return t is tuple and id(obj) not in seen and any(_mutable(x, seen | {id(obj)}) for x in obj)
 
 
-def _content_conds(expr: str, obj, conds: list, const) -> None:
+def _content_conds(expr: str, obj, conds: list, const, seen: frozenset = frozenset()) -> None:
     """Appends the conditions that catch a change inside the containers of `obj` (read through
-    `expr`, whose identity was checked first): lengths, keys and each item's identity."""
+    `expr`, whose identity was checked first): lengths, keys and each item's identity, and the
+    attributes of user objects."""
+    if id(obj) in seen:
+        return  # a cycle: its identity was checked where it was first met
+    seen = seen | {id(obj)}
     t = type(obj)
+    d = _user_dict(obj)
+    if d is not None:
+        expr, obj, t = f"{expr}.__dict__", d, dict
     if t is list or t is tuple:
         if t is list:
             conds.append(f"len({expr}) != {len(obj)}")
@@ -268,14 +329,19 @@ def _content_conds(expr: str, obj, conds: list, const) -> None:
             if t is list:
                 conds.append(f"{expr}[{i}] is not {const('A', x)}")
             if _mutable(x):
-                _content_conds(f"{expr}[{i}]", x, conds, const)
+                _content_conds(f"{expr}[{i}]", x, conds, const, seen)
     elif t is dict:
         conds.append(f"tuple({expr}) != {const('A', tuple(obj))}")
         for k, v in obj.items():
             item = f"{expr}[{const('A', k)}]"
             conds.append(f"{item} is not {const('A', v)}")
             if _mutable(v):
-                _content_conds(item, v, conds, const)
+                _content_conds(item, v, conds, const, seen)
+
+
+#: A guard longer than this (a huge list reached by the step) is not generated: such calls take
+#: the full path.
+_MAX_GUARD = 4000
 
 
 def _make_fast(entry, args, guard, vals, uniq, mode):
@@ -406,6 +472,8 @@ def _make_fast(entry, args, guard, vals, uniq, mode):
         return f"{const('R', kind)}({', '.join(parts)})"
 
     emit(f"return {'None' if entry.recipe is None else rebuild(entry.recipe)}")
+    if len(ns) > _MAX_GUARD:
+        return None
     exec("\n".join(code), ns)  # noqa: S102 - generated from the plan above, no user text
     return ns["fast"]
 

@@ -399,13 +399,15 @@ def test_default_argument_tensors_are_state():
 
 
 def test_changing_a_tensor_outside_the_state_is_refused_and_loses_nothing():
-    import types
+    class Slotted:  # no __dict__: compile can't look inside
+        __slots__ = ("t",)
 
-    box = types.SimpleNamespace(t=compat.tensor([1.0, 2.0], requires_grad=True))
+    box = Slotted()
+    box.t = compat.tensor([1.0, 2.0], requires_grad=True)
 
     @compat.compile
     def step(x):
-        (x * box.t).sum().backward()  # box.t is reached through an object, not as state
+        (x * box.t).sum().backward()  # box.t is reached through an opaque object, not as state
 
     x = compat.ones(2)
     with pytest.raises(RuntimeError, match="not part of its state"):
@@ -453,3 +455,71 @@ def test_parameter_lists_are_guarded_by_content():
     step(params1, 0.1)
     cstep(params2, 0.1)
     assert params1[2].tolist() == params2[2].tolist()
+
+
+STEP_COUNT = 0
+
+
+def test_a_step_that_rebinds_its_globals_is_never_reused_stale():
+    # Python side effects happen while tracing; a global the step rebinds changes the key, so
+    # every call retraces and reads like eager code would.
+    global STEP_COUNT
+    STEP_COUNT = 0
+
+    @compat.compile
+    def f(x):
+        global STEP_COUNT
+        STEP_COUNT += 1
+        return x * STEP_COUNT
+
+    x = compat.ones(1)
+    assert [f(x).item() for _ in range(3)] == [1.0, 2.0, 3.0]
+
+
+class _Model:
+    def __init__(self):
+        self.w = compat.zeros(3, requires_grad=True)
+        self.b = compat.zeros(1, requires_grad=True)
+        self.lr = 0.05
+
+
+def _model_step(model, X, y):
+    loss = ((X @ model.w + model.b - y) ** 2).mean()
+    loss.backward()
+    with compat.no_grad():
+        for p in (model.w, model.b):
+            p.sub_(model.lr * p.grad)
+            p.grad = None
+    return loss
+
+
+def test_tensors_and_values_inside_user_objects_are_state():
+    X, y = _data()
+    m1, m2 = _Model(), _Model()
+    step = compat.compile(_model_step)
+    slow = _slow_calls(step)
+    for _ in range(4):
+        _model_step(m1, X, y)
+        step(m2, X, y)
+    assert slow[0] == 1
+    _assert_same_state(_state(m1.w, m1.b), _state(m2.w, m2.b))
+    # An attribute change is a Python-side change: seen, never a stale program.
+    m1.lr = m2.lr = 0.5
+    m2.b = compat.ones(1, requires_grad=True)
+    m1.b = compat.ones(1, requires_grad=True)
+    for _ in range(2):
+        _model_step(m1, X, y)
+        step(m2, X, y)
+    _assert_same_state(_state(m1.w, m1.b), _state(m2.w, m2.b))
+
+
+def test_a_namespace_config_is_part_of_the_key():
+    import types
+
+    cfg = types.SimpleNamespace(scale=2.0)
+    f = compat.compile(lambda x: x * cfg.scale)
+    x = compat.ones(2)
+    assert f(x).tolist() == [2.0, 2.0]
+    assert f(x).tolist() == [2.0, 2.0]
+    cfg.scale = 3.0
+    assert f(x).tolist() == [3.0, 3.0]
