@@ -4,10 +4,11 @@
     python benchmarks/bench.py --quick    # fewer repeats, smaller scaling series
 
 Columns: torch eager, compat eager, compat.compile, funcgrad under jit, raw `jax.jit(jax.grad)`.
-Ratios: each against torch eager, and funcgrad/compat.compile against raw JAX. Every timing is
-the best of several loops of calls, with the result blocked on, in one process, so the columns
-are comparable. The MLP rows also report achieved FLOP/s against the machine's own
-matmul throughput measured in the same run.
+Ratios: compat eager and compat.compile against torch eager; compat.compile against funcgrad
+and raw JAX; funcgrad against raw JAX. Every timing is the best of several loops of calls, with
+the result blocked on, in one process, the columns interleaved so they are comparable. The MLP
+rows also report achieved FLOP/s against the machine's own matmul throughput measured in the
+same run; the full run ends with the peak memory of a step, each column in a fresh process.
 """
 
 from __future__ import annotations
@@ -368,6 +369,7 @@ RATIOS = (
     ("compat/torch", "compat", "torch"),
     ("compile/torch", "compat.compile", "torch"),
     ("compile/fg", "compat.compile", "funcgrad"),
+    ("compile/jax", "compat.compile", "jax"),
     ("fg/jax", "funcgrad", "jax"),
 )
 

@@ -8,8 +8,10 @@ After every call it writes the resulting state (data, `.grad`, `requires_grad`, 
 back, as eager execution would have left it.
 
 What the function can reach (its *state*): its arguments; the globals, closure variables and
-default values its code names, and those of the functions of its own module it calls; the base
-of every view among these. Live views of state tensors that the step cannot name (an alias kept
+default values its code names, and the globals and closure variables of the functions of its own
+module it names; inside all these, the items of lists, tuples and dicts and the attributes of
+objects of user code (a model class holding its parameters, a `SimpleNamespace` config); the base
+of every view among the tensors found. Live views of state tensors that the step cannot name (an alias kept
 by the caller) are refreshed after the call. Changing any other existing tensor inside the step is
 refused with an error instead of leaving a tracer behind.
 
@@ -62,9 +64,10 @@ def check_mutation(t: Tensor) -> None:
         return
     raise RuntimeError(
         "compat.compile: the compiled function changed a tensor that is not part of its state "
-        "(not an argument, nor a global, closure variable or default value named by its code or "
-        "by the functions of its module it calls), so the change could not be written back. "
-        "Pass that tensor to the compiled function as an argument."
+        "(not in its arguments, nor in a global, closure variable or default value named by its "
+        "code or by the functions of its module it calls), so the change could not be written "
+        "back. Pass that tensor (or the object holding it) to the compiled function as an "
+        "argument."
     )
 
 
@@ -719,10 +722,11 @@ def compile(fn=None, **options):  # noqa: A001 - torch's name
 
     Mirrors the spirit of `torch.compile`: decorate a training step that runs forward,
     `.backward()`, reads `.grad` and updates tensors in place under `no_grad`; each call then runs
-    as a single jitted program, and the tensors it reached (arguments; globals, closure variables
-    and default values named by its code or by the functions of its module it calls; bases of
-    views among them) hold afterwards exactly what eager execution would have left: data, `.grad`
-    (same object, accumulated), `requires_grad` and version counters.
+    as a single jitted program, and the tensors it reached (in its arguments; in the globals,
+    closure variables and default values named by its code or by the functions of its module it
+    calls; inside lists, tuples, dicts and user objects' attributes; bases of views among them)
+    hold afterwards exactly what eager execution would have left: data, `.grad` (same object,
+    accumulated), `requires_grad` and version counters.
 
     Compiled programs are cached by the structure and Python values of the arguments and of
     the referenced globals, and by each tensor's shape, dtype, `requires_grad`, grad layout, view
