@@ -10,10 +10,10 @@ back, as eager execution would have left it.
 What the function can reach (its *state*): its arguments; the globals, closure variables and
 default values its code names, and the globals and closure variables of the functions of its own
 module it names; inside all these, the items of lists, tuples and dicts and the attributes of
-objects of user code (a model class holding its parameters, a `SimpleNamespace` config); the base
-of every view among the tensors found. Live views of state tensors that the step cannot name (an alias kept
-by the caller) are refreshed after the call. Changing any other existing tensor inside the step is
-refused with an error instead of leaving a tracer behind.
+objects of user code (a model class holding its parameters, a `SimpleNamespace` config); the
+base of every view among the tensors found. Live views of state tensors that the step cannot
+name (an alias kept by the caller) are refreshed after the call. Changing any other existing
+tensor inside the step is refused with an error instead of leaving a tracer behind.
 
 Two things keep a call cheap once traced:
 - The jaxpr is analysed once: outputs that do not depend on the inputs (a `.grad` zeroed by

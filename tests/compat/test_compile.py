@@ -523,3 +523,66 @@ def test_a_namespace_config_is_part_of_the_key():
     assert f(x).tolist() == [2.0, 2.0]
     cfg.scale = 3.0
     assert f(x).tolist() == [3.0, 3.0]
+
+
+# -- random interleavings of compiled steps and eager changes: the guard never goes stale ---------
+_ACTIONS = ("step", "step", "step", "mul", "grad_none", "grad_add", "data", "new_x", "lr")
+
+
+def _interleaving(actions):
+    X, y = _data()
+    twins = [_params(), _params()]  # [eager, compiled]
+    step = _SHARED_STEP
+    lr = 0.05
+    for action in actions:
+        if action == "new_x":
+            X = X * 1.5
+        elif action == "lr":
+            lr = 0.1 if lr == 0.05 else 0.05
+        for k, (w, b) in enumerate(twins):
+            if action == "step":
+                if k == 0:
+                    _sgd_step(X, y, w, b, lr)
+                else:
+                    step(X, y, w, b, lr)
+            elif action == "mul":
+                with compat.no_grad():
+                    w.mul_(0.5)
+            elif action == "grad_none":
+                w.grad = None
+            elif action == "grad_add" and w.grad is not None:
+                with compat.no_grad():
+                    w.grad.add_(1.0)
+            elif action == "data":
+                b.data = compat.full((1,), 0.25)
+        _assert_same_state(_state(*twins[0], X, y), _state(*twins[1], X, y))
+
+
+_SHARED_STEP = compat.compile(_sgd_step)  # shared: its cache and guard outlive each example
+
+
+def _interleaving_test(max_examples):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(st.lists(st.sampled_from(_ACTIONS), min_size=1, max_size=12))
+    def run(actions):
+        _interleaving(actions)
+
+    run()
+
+
+def test_random_interleavings_of_compiled_steps_and_eager_changes():
+    _interleaving_test(40)
+
+
+@pytest.mark.slow
+def test_random_interleavings_of_compiled_steps_and_eager_changes_many():
+    _interleaving_test(400)
