@@ -8,12 +8,13 @@ After every call it writes the resulting state (data, `.grad`, `requires_grad`, 
 back, as eager execution would have left it.
 
 What the function can reach (its *state*): its arguments; the globals, closure variables and
-default values its code names, and the globals and closure variables of the functions of its own
-module it names; inside all these, the items of lists, tuples and dicts and the attributes of
-objects of user code (a model class holding its parameters, a `SimpleNamespace` config); the
-base of every view among the tensors found. Live views of state tensors that the step cannot
-name (an alias kept by the caller) are refreshed after the call. Changing any other existing
-tensor inside the step is refused with an error instead of leaving a tracer behind.
+default values its code names, and the globals and closure variables of the user-code functions
+it names (helpers, and the methods of the user objects it reaches); inside all these, the items
+of lists, tuples and dicts and the attributes of objects of user code (a model class holding its
+parameters, a `SimpleNamespace` config); the base of every view among the tensors found. Live
+views of state tensors that the step cannot name (an alias kept by the caller) are refreshed
+after the call. Changing any other existing tensor inside the step is refused with an error
+instead of leaving a tracer behind.
 
 Two things keep a call cheap once traced:
 - The jaxpr is analysed once: outputs that do not depend on the inputs (a `.grad` zeroed by
@@ -65,7 +66,7 @@ def check_mutation(t: Tensor) -> None:
     raise RuntimeError(
         "compat.compile: the compiled function changed a tensor that is not part of its state "
         "(not in its arguments, nor in a global, closure variable or default value named by its "
-        "code or by the functions of its module it calls), so the change could not be written "
+        "code or by the user functions and methods it calls), so the change could not be written "
         "back. Pass that tensor (or the object holding it) to the compiled function as an "
         "argument."
     )
@@ -83,19 +84,44 @@ _LIBRARY_DIRS = tuple(
 
 
 @functools.cache
+def _user_module(name: str | None) -> bool:
+    """Whether a module is user code (not the standard library, an installed package, or compat
+    and funcgrad themselves): its functions are followed and its objects looked into."""
+    if name is None or name.partition(".")[0] in ("compat", "funcgrad"):
+        return False
+    path = getattr(sys.modules.get(name), "__file__", None)
+    if path is None:
+        return name == "__main__"  # a notebook or an interactive session
+    return not os.path.realpath(path).startswith(_LIBRARY_DIRS)
+
+
+@functools.cache
 def _holds_state(cls) -> bool:
     """Whether instances of `cls` are looked into (their `__dict__`, for tensors and Python
     values): namespaces and the classes of user code, not library objects."""
     if cls is types.SimpleNamespace or cls is argparse.Namespace:
         return True
-    if issubclass(cls, (type, types.ModuleType, Tensor)) or cls.__module__ is None:
+    if issubclass(cls, (type, types.ModuleType, Tensor)):
         return False
-    if cls.__module__.partition(".")[0] in ("compat", "funcgrad"):
-        return False
-    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    if path is None:
-        return cls.__module__ == "__main__"  # a notebook or an interactive session
-    return not os.path.realpath(path).startswith(_LIBRARY_DIRS)
+    return _user_module(cls.__module__)
+
+
+@functools.cache
+def _methods(cls) -> tuple:
+    """The functions a user class and its user-code bases define: methods, static and class
+    methods, property getters (their globals are followed like a called helper's)."""
+    out = []
+    for k in cls.__mro__:
+        if not _user_module(k.__module__):
+            continue
+        for v in vars(k).values():
+            if isinstance(v, (staticmethod, classmethod)):
+                v = v.__func__
+            elif isinstance(v, property):
+                v = v.fget
+            if type(v) is types.FunctionType:
+                out.append(v)
+    return tuple(out)
 
 
 def _user_dict(obj):
@@ -104,9 +130,9 @@ def _user_dict(obj):
     return d if type(d) is dict and _holds_state(type(obj)) else None
 
 
-def _flatten(obj, out: list, seen: set | None = None):
+def _flatten(obj, out: list, seen: dict | None = None):
     """Collects tensors in nested lists/tuples/dicts and the attributes of user objects,
-    returning a hashable skeleton."""
+    returning a hashable skeleton. `seen` (id -> object) gathers the user objects met."""
     t = type(obj)
     if t is Tensor:
         out.append(obj)
@@ -120,10 +146,11 @@ def _flatten(obj, out: list, seen: set | None = None):
         return 0
     d = _user_dict(obj)
     if d is not None:
-        seen = set() if seen is None else seen
+        if seen is None:
+            seen = {}
         if id(obj) in seen:  # met again (shared or a cycle): its identity is the key
             return ("ref", id(obj))
-        seen.add(id(obj))
+        seen[id(obj)] = obj
         return ("attrs", t, tuple([(k, _flatten(v, out, seen)) for k, v in d.items()]))
     try:
         hash(obj)
@@ -148,21 +175,24 @@ def _code_names(code) -> tuple:
 
 class _Refs:
     """The state-like globals, closure variables and default values a function names, following
-    the functions of its own module that it names (called helpers)."""
+    the user-code functions it names (called helpers) and the methods of user objects."""
 
     def __init__(self, fn) -> None:
         self.fn = fn
-        self.module_globals = getattr(fn, "__globals__", None)
 
-    def _walkable(self, v) -> bool:
-        return type(v) is types.FunctionType and v.__globals__ is self.module_globals
+    @staticmethod
+    def _walkable(v) -> bool:
+        return type(v) is types.FunctionType and _user_module(v.__module__)
 
-    def collect(self):
+    def collect(self, objects=()):
         """-> (state, guard): `state` the ((name, value), ...) pairs for the cache key; `guard`
-        the (globals, cells, functions) whose values were read, for `read_guard`."""
+        the (globals, cells, functions) whose values were read, for `read_guard`. The methods of
+        the user `objects` met in the arguments are followed too."""
         state, gsrc, csrc, fsrc = [], [], [], []
         seen: set = set()
         stack = [self.fn]
+        for cls in dict.fromkeys(type(o) for o in objects):
+            stack += _methods(cls)
         while stack:
             f = stack.pop()
             code = getattr(f, "__code__", None)
@@ -177,6 +207,8 @@ class _Refs:
                 gsrc.append((g, name))
                 if _state_like(v):
                     state.append((name, v))
+                    if _user_dict(v) is not None:
+                        stack += _methods(type(v))
                 elif self._walkable(v):
                     stack.append(v)
             for name, cell in zip(code.co_freevars, f.__closure__ or (), strict=False):
@@ -187,6 +219,8 @@ class _Refs:
                 csrc.append(cell)
                 if _state_like(v):
                     state.append((name, v))
+                    if _user_dict(v) is not None:
+                        stack += _methods(type(v))
                 elif self._walkable(v):
                     stack.append(v)
             if f is self.fn and (f.__defaults__ or f.__kwdefaults__):
@@ -258,12 +292,10 @@ class _Compiled:
         """-> (key, uniq, guard, vals): the cache key of a call, its state tensors (each once;
         bases of views included), and the guard sources with their current values."""
         tensors: list[Tensor] = []
-        refs, guard = self._refs.collect()
-        skel = (
-            _flatten(args, tensors),
-            _flatten(kwargs, tensors) if kwargs else None,
-            _flatten(refs, tensors),
-        )
+        objects: dict = {}
+        skel_args = (_flatten(args, tensors, objects), _flatten(kwargs, tensors, objects))
+        refs, guard = self._refs.collect(objects.values())
+        skel = (skel_args, _flatten(refs, tensors))
         seen: dict = {}
         for t in tensors:
             seen.setdefault(id(t), t)
@@ -723,8 +755,8 @@ def compile(fn=None, **options):  # noqa: A001 - torch's name
     Mirrors the spirit of `torch.compile`: decorate a training step that runs forward,
     `.backward()`, reads `.grad` and updates tensors in place under `no_grad`; each call then runs
     as a single jitted program, and the tensors it reached (in its arguments; in the globals,
-    closure variables and default values named by its code or by the functions of its module it
-    calls; inside lists, tuples, dicts and user objects' attributes; bases of views among them)
+    closure variables and default values named by its code or by the user functions and methods
+    it calls; inside lists, tuples, dicts and user objects' attributes; bases of views among them)
     hold afterwards exactly what eager execution would have left: data, `.grad` (same object,
     accumulated), `requires_grad` and version counters.
 
@@ -734,7 +766,8 @@ def compile(fn=None, **options):  # noqa: A001 - torch's name
     (`if loss > 0`, `.item()`) cannot be traced and raises an error saying so; use
     `compat.where` or `funcgrad.while_loop`, or run that function eagerly. Random factories
     (`randn`, ...) refuse to run inside: draw random tensors outside and pass them in. Changing a
-    tensor the step cannot see as state (one reached only through another module) is refused.
+    tensor the step cannot see as state (one reached through an installed library's objects) is
+    refused; a tensor it only reads that way is baked into the program as a constant.
 
     Differences from eager: tensors returned are new tensors without `grad_fn` (the graph lives
     inside the XLA program); Python side effects (printing, hooks) happen once, while tracing.

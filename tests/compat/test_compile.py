@@ -586,3 +586,26 @@ def test_random_interleavings_of_compiled_steps_and_eager_changes():
 @pytest.mark.slow
 def test_random_interleavings_of_compiled_steps_and_eager_changes_many():
     _interleaving_test(400)
+
+
+MASK_SCALE = 1.0
+
+
+class _Scaled:
+    def __init__(self):
+        self.w = compat.ones(2, requires_grad=True)
+
+    def forward(self, x):
+        return self.w * x * MASK_SCALE  # a global read inside a method
+
+
+def test_globals_read_in_methods_of_argument_objects_are_part_of_the_key():
+    global MASK_SCALE
+    MASK_SCALE = 1.0
+    m = _Scaled()
+    f = compat.compile(lambda model, x: model.forward(x).sum())
+    x = compat.tensor([1.0, 2.0])
+    assert f(m, x).item() == 3.0
+    assert f(m, x).item() == 3.0
+    MASK_SCALE = 10.0
+    assert f(m, x).item() == 30.0
