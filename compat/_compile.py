@@ -87,12 +87,12 @@ _LIBRARY_DIRS = tuple(
 def _user_module(name: str | None) -> bool:
     """Whether a module is user code (not the standard library, an installed package, or compat
     and funcgrad themselves): its functions are followed and its objects looked into."""
+    if name == "__main__":
+        return True  # the script, notebook or session being run (whatever runs it)
     if name is None or name.partition(".")[0] in ("compat", "funcgrad"):
         return False
     path = getattr(sys.modules.get(name), "__file__", None)
-    if path is None:
-        return name == "__main__"  # a notebook or an interactive session
-    return not os.path.realpath(path).startswith(_LIBRARY_DIRS)
+    return path is not None and not os.path.realpath(path).startswith(_LIBRARY_DIRS)
 
 
 @functools.cache
