@@ -36,6 +36,7 @@ import sys
 import sysconfig
 import threading
 import types
+import warnings
 
 import jax
 from jax.extend import core as jcore
@@ -50,6 +51,9 @@ _grad_of = operator.attrgetter("_grad")
 _rg_of = operator.attrgetter("_rg")
 _MISSING = object()
 _MISS = object()
+#: How many different keys one compiled function is traced for before new keys run eagerly
+#: (torch's `recompile_limit` is 8 too).
+RECOMPILE_LIMIT = 8
 
 
 def is_compiling() -> bool:
@@ -278,6 +282,7 @@ class _Compiled:
         self.traces = 0
         self._refs = _Refs(fn)
         self._fast = None
+        self._warned = False
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -314,6 +319,19 @@ class _Compiled:
         key, uniq, guard, vals = self._state(args, kwargs)
         entry = self.cache.get(key)
         if entry is None:
+            if len(self.cache) >= RECOMPILE_LIMIT:
+                if not self._warned:
+                    self._warned = True
+                    warnings.warn(
+                        f"compat.compile: {getattr(self.fn, '__qualname__', self.fn)!r} was traced "
+                        f"for {RECOMPILE_LIMIT} different keys (shapes, dtypes, flags or Python "
+                        "values of what it reaches); calls with a new key now run eagerly. A "
+                        "Python value that changes on every call (a counter, a float computed "
+                        "each step) is the usual cause: pass it as a tensor instead.",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+                return self.fn(*args, **kwargs)
             entry = _trace(self, uniq, args, kwargs)
             self.cache[key] = entry
         datas = list(map(_data_of, uniq))
@@ -772,6 +790,10 @@ def compile(fn=None, **options):  # noqa: A001 - torch's name
     Differences from eager: tensors returned are new tensors without `grad_fn` (the graph lives
     inside the XLA program); Python side effects (printing, hooks) happen once, while tracing.
 
+    Like torch's recompile limit, a function traced for `RECOMPILE_LIMIT` (8) different keys
+    warns once and runs eagerly for any further new key (a key that changes on every call would
+    otherwise pay a trace and an XLA compile per call); programs already built keep being used.
+
     Example:
         >>> import compat as torch
         >>> w = torch.zeros(3, requires_grad=True)
@@ -784,7 +806,16 @@ def compile(fn=None, **options):  # noqa: A001 - torch's name
         ...         w.grad.zero_()
         ...     return loss
     """
-    del options
+    unknown = set(options) - _TORCH_OPTIONS
+    if unknown:
+        raise TypeError(f"compile() got an unexpected keyword argument '{sorted(unknown)[0]}'")
     if fn is None:
-        return compile
+        return functools.partial(compile, **options)
+    if options.get("disable"):
+        return fn
     return _Compiled(fn)
+
+
+#: `torch.compile`'s keyword arguments: accepted (one XLA program is what every mode gives here);
+#: `disable=True` returns the function unchanged, as torch does.
+_TORCH_OPTIONS = frozenset({"fullgraph", "dynamic", "backend", "mode", "options", "disable"})

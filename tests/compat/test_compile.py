@@ -476,6 +476,30 @@ def test_a_step_that_rebinds_its_globals_is_never_reused_stale():
     assert [f(x).item() for _ in range(3)] == [1.0, 2.0, 3.0]
 
 
+def test_a_key_changing_every_call_falls_back_to_eager_after_the_limit():
+    from compat._compile import RECOMPILE_LIMIT
+
+    f = compat.compile(lambda x, k: x * k)
+    x = compat.ones(1)
+    for k in range(RECOMPILE_LIMIT):
+        assert f(x, float(k)).item() == k
+    with pytest.warns(UserWarning, match="traced for 8 different keys"):
+        assert f(x, 100.0).item() == 100.0
+    assert f(x, 101.0).item() == 101.0  # eager again, warned once
+    assert f(x, 3.0).item() == 3.0  # a key already built still runs compiled
+    assert f.traces == RECOMPILE_LIMIT
+
+
+def test_torch_compile_keyword_arguments():
+    def g(x):
+        return x * 2
+
+    assert compat.compile(g, disable=True) is g
+    assert compat.compile(mode="reduce-overhead", fullgraph=True)(g)(compat.ones(1)).item() == 2.0
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        compat.compile(g, bogus=1)
+
+
 class _Model:
     def __init__(self):
         self.w = compat.zeros(3, requires_grad=True)
@@ -532,7 +556,7 @@ _ACTIONS = ("step", "step", "step", "mul", "grad_none", "grad_add", "data", "new
 def _interleaving(actions):
     X, y = _data()
     twins = [_params(), _params()]  # [eager, compiled]
-    step = _SHARED_STEP
+    step = _SHARED_STEP  # its keys: grads present or not x two lr values, under the limit
     lr = 0.05
     for action in actions:
         if action == "new_x":
