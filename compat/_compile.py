@@ -41,7 +41,7 @@ import warnings
 import jax
 from jax.extend import core as jcore
 
-from . import _grad_mode, _node
+from . import _dtype, _grad_mode, _node
 from ._tensor import Tensor
 
 _tracing = threading.local()
@@ -311,7 +311,9 @@ class _Compiled:
         if len(uniq) != len(tensors):
             pos = {i: n for n, i in enumerate(seen)}
             skel = (skel, tuple(pos[id(t)] for t in tensors), len(uniq))
-        key = (skel, tuple(map(_tensor_key, uniq)), _grad_mode._state.enabled)
+        st = _grad_mode._state
+        mode = (st.enabled, st.inference, _dtype._default_float[0])
+        key = (skel, tuple(map(_tensor_key, uniq)), mode)
         return key, uniq, guard, _read_guard(guard)
 
     def _call(self, args, kwargs):
@@ -414,7 +416,10 @@ def _make_fast(entry, args, guard, vals, uniq, mode):
         "state": _grad_mode._state,
         "hook_epoch": _node.hook_epoch,
         "EPOCH": _node.hook_epoch[0],
-        "MODE": mode,
+        "ME": mode[0],
+        "MI": mode[1],
+        "MD": mode[2],
+        "DF": _dtype._default_float,
         "J": entry.jitted,
         "make": Tensor._make,
         "refresh": _refresh_views,
@@ -443,7 +448,8 @@ def _make_fast(entry, args, guard, vals, uniq, mode):
     emit(f"if len(args) != {len(args)}: return MISS")
     for i, a in enumerate(args):
         same(f"args[{i}]", a)
-    emit("if state.enabled is not MODE or hook_epoch[0] != EPOCH: return MISS")
+    emit("if state.enabled is not ME or state.inference is not MI or DF[0] is not MD: return MISS")
+    emit("if hook_epoch[0] != EPOCH: return MISS")
     gsrc, csrc, fsrc = guard
     it = iter(vals)
     for g, name in gsrc:

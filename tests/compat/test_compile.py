@@ -633,3 +633,19 @@ def test_globals_read_in_methods_of_argument_objects_are_part_of_the_key():
     assert f(m, x).item() == 3.0
     MASK_SCALE = 10.0
     assert f(m, x).item() == 30.0
+
+
+def test_default_dtype_and_grad_mode_are_part_of_the_key():
+    f = compat.compile(lambda x: (x.sum() * compat.tensor(2.0), compat.is_grad_enabled()))
+    x = compat.ones(2, dtype=compat.float64)
+    assert f(x)[0].dtype == compat.float64 and f(x)[1] is True
+    with compat.no_grad():
+        assert f(x)[1] is False
+    prev = compat.get_default_dtype()
+    try:
+        g = compat.compile(lambda: compat.tensor(1.5))
+        assert g().dtype == prev
+        compat.set_default_dtype(compat.float64 if prev == compat.float32 else compat.float32)
+        assert g().dtype == compat.get_default_dtype()
+    finally:
+        compat.set_default_dtype(prev)
