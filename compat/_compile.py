@@ -342,7 +342,7 @@ class _Compiled:
         result = entry.run(uniq, datas, gpresent, gdatas)
         # The next call may skip the lookup if this step left everything it reaches as it found
         # it, up to new arrays (a training loop): same key, same tensors, same Python objects.
-        if not kwargs and vals is not None:
+        if entry.steady and not kwargs and vals is not None:
             key2, uniq2, guard2, vals2 = self._state(args, kwargs)
             if (
                 key2 == key
@@ -406,8 +406,6 @@ def _make_fast(entry, args, guard, vals, uniq, mode):
     closure cells and defaults; each tensor's array, grad object, grad array and flag), calls the
     XLA program and writes its results back, with no lookups or loops left. Anything different
     returns `_MISS` and the call takes the full path."""
-    if entry.rg_ops or any(gi is None or k is None for _, gi, k, _ in entry.grad_ops):
-        return None  # a step that creates or drops .grad or flips flags is never stable
     from ._ops.shape import _refresh_views
 
     ns = {
@@ -551,6 +549,7 @@ class _Entry:
         "recipe",
         "n_out",
         "out_base",
+        "steady",
     )
 
     def run(self, uniq, datas, gpresent, gdatas):
@@ -689,6 +688,11 @@ def _trace(owner: _Compiled, uniq: list, args, kwargs) -> _Entry:
     entry.rg_ops = info["rg_ops"]
     entry.recipe = info["recipe"]
     entry.out_base = info["out_base"]
+    # A step that creates or drops a .grad or flips requires_grad never leaves its key as it found
+    # it, so it never gets the guarded fast path (and the check for it is skipped).
+    entry.steady = not entry.rg_ops and all(
+        gi is not None and k is not None for _, gi, k, _ in entry.grad_ops
+    )
     _plan_outputs(entry, closed, ins)
     return entry
 
